@@ -1,0 +1,123 @@
+/**
+ * Errors thrown by mongodb-session-manager.
+ *
+ * Every error extends {@link MongoSessionError} and carries a stable `code`, so callers can branch
+ * on `err.code` (or `instanceof`) without parsing messages. Messages name the session, agent, key or
+ * field concerned and never contain credentials.
+ */
+
+/** Stable error codes. Part of the public contract: never renamed, only added. */
+export type MongoSessionErrorCode =
+  | 'MSM_VALIDATION'
+  | 'MSM_NOT_FOUND'
+  | 'MSM_CONFLICT'
+  | 'MSM_DOCUMENT_TOO_LARGE'
+  | 'MSM_STORAGE'
+  | 'MSM_CONFIGURATION'
+  | 'MSM_CLOSED'
+  | 'MSM_NOTIFICATION'
+  | 'MSM_UNSUPPORTED'
+
+/** Base class of every error this library throws. */
+export class MongoSessionError extends Error {
+  override readonly name: string = 'MongoSessionError'
+  readonly code: MongoSessionErrorCode
+
+  constructor(code: MongoSessionErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** Bad input from the caller: nothing was written. `field` names the offending option, key or path. */
+export class ValidationError extends MongoSessionError {
+  override readonly name = 'ValidationError'
+  readonly field: string | undefined
+
+  constructor(message: string, options?: { field?: string; cause?: unknown }) {
+    super('MSM_VALIDATION', message, options)
+    this.field = options?.field
+  }
+}
+
+/** The session, agent or snapshot addressed does not exist. */
+export class NotFoundError extends MongoSessionError {
+  override readonly name = 'NotFoundError'
+  readonly resource: 'session' | 'agent' | 'snapshot' | 'feedback'
+  readonly id: string
+
+  constructor(resource: NotFoundError['resource'], id: string, message?: string) {
+    super('MSM_NOT_FOUND', message ?? `${resource} '${id}' not found`)
+    this.resource = resource
+    this.id = id
+  }
+}
+
+/**
+ * Another writer changed the same session and agent since this manager last read or wrote it.
+ * Nothing from the stale write was kept. Reload (a new manager, or `restoreSnapshot`) and retry.
+ */
+export class SessionConflictError extends MongoSessionError {
+  override readonly name = 'SessionConflictError'
+  readonly sessionId: string
+  readonly agentId: string
+
+  constructor(sessionId: string, agentId: string, detail: string) {
+    super(
+      'MSM_CONFLICT',
+      `session '${sessionId}', agent '${agentId}': concurrent write detected (${detail}); ` +
+        'reload the session before writing again',
+    )
+    this.sessionId = sessionId
+    this.agentId = agentId
+  }
+}
+
+/** A single document would exceed the server's maximum BSON size; nothing was written. */
+export class DocumentTooLargeError extends MongoSessionError {
+  override readonly name = 'DocumentTooLargeError'
+  readonly size: number
+  readonly limit: number
+
+  constructor(what: string, size: number, limit: number) {
+    super('MSM_DOCUMENT_TOO_LARGE', `${what} is ${size} bytes as BSON; the server accepts at most ${limit} bytes`)
+    this.size = size
+    this.limit = limit
+  }
+}
+
+/** MongoDB rejected or failed an operation. `cause` holds the driver error. */
+export class StorageOperationError extends MongoSessionError {
+  override readonly name = 'StorageOperationError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MSM_STORAGE', message, options)
+  }
+}
+
+/** Invalid or incomplete configuration (options, ARNs, URLs, missing optional packages). */
+export class ConfigurationError extends MongoSessionError {
+  override readonly name = 'ConfigurationError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MSM_CONFIGURATION', message, options)
+  }
+}
+
+/** The manager or factory was used after `close()`. */
+export class ClosedError extends MongoSessionError {
+  override readonly name = 'ClosedError'
+
+  constructor(what: string) {
+    super('MSM_CLOSED', `${what} is closed`)
+  }
+}
+
+/** The connected server lacks a capability the requested operation needs. */
+export class UnsupportedError extends MongoSessionError {
+  override readonly name = 'UnsupportedError'
+
+  constructor(message: string) {
+    super('MSM_UNSUPPORTED', message)
+  }
+}

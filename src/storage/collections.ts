@@ -1,0 +1,95 @@
+/**
+ * Typed handles on the library's collections and the one declarative list of their indexes.
+ *
+ * Indexes are ensured once per process for each (client, database, prefix): a per-request manager
+ * made by the factory never pays for `createIndexes` again.
+ */
+import type { Collection, Db, IndexDescription, MongoClient } from 'mongodb'
+import {
+  COLLECTIONS,
+  type CollectionKey,
+  type FeedbackDocument,
+  type GuardrailEventDocument,
+  type MessageDocument,
+  type SessionDocument,
+  type SnapshotChunkDocument,
+  type SnapshotDocument,
+  type StorageDocument,
+} from './schema.js'
+
+export interface SessionCollections {
+  readonly db: Db
+  readonly sessions: Collection<SessionDocument>
+  readonly messages: Collection<MessageDocument>
+  readonly snapshots: Collection<SnapshotDocument>
+  readonly snapshotChunks: Collection<SnapshotChunkDocument>
+  readonly feedback: Collection<FeedbackDocument>
+  readonly guardrailEvents: Collection<GuardrailEventDocument>
+  readonly storage: Collection<StorageDocument>
+}
+
+/** Every index the library relies on. Names are stable so `doctor` can report them. */
+export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
+  sessions: [
+    { key: { application_name: 1, updated_at: -1, _id: -1 }, name: 'msm_app_updated' },
+    { key: { updated_at: -1, _id: -1 }, name: 'msm_updated' },
+    { key: { 'outbox.due_at': 1 }, name: 'msm_outbox_due' },
+  ],
+  messages: [
+    { key: { session_id: 1, agent_id: 1, seq: 1 }, name: 'msm_session_agent_seq', unique: true },
+    { key: { session_id: 1, tracking_id: 1 }, name: 'msm_session_tracking' },
+  ],
+  snapshots: [{ key: { session_id: 1, scope: 1, scope_id: 1, snapshot_id: 1 }, name: 'msm_session_scope_snapshot' }],
+  snapshotChunks: [{ key: { snapshot_key: 1, index: 1 }, name: 'msm_snapshot_chunk', unique: true }, { key: { session_id: 1 }, name: 'msm_session' }],
+  feedback: [
+    { key: { session_id: 1, _id: 1 }, name: 'msm_session_id' },
+    { key: { created_at: -1 }, name: 'msm_created' },
+    { key: { 'outbox.due_at': 1 }, name: 'msm_outbox_due' },
+  ],
+  guardrailEvents: [{ key: { session_id: 1, created_at: 1 }, name: 'msm_session_created' }],
+  storage: [],
+}
+
+export function openCollections(db: Db, prefix = ''): SessionCollections {
+  const name = (key: CollectionKey) => `${prefix}${COLLECTIONS[key]}`
+  return {
+    db,
+    sessions: db.collection<SessionDocument>(name('sessions')),
+    messages: db.collection<MessageDocument>(name('messages')),
+    snapshots: db.collection<SnapshotDocument>(name('snapshots')),
+    snapshotChunks: db.collection<SnapshotChunkDocument>(name('snapshotChunks')),
+    feedback: db.collection<FeedbackDocument>(name('feedback')),
+    guardrailEvents: db.collection<GuardrailEventDocument>(name('guardrailEvents')),
+    storage: db.collection<StorageDocument>(name('storage')),
+  }
+}
+
+const ensured = new WeakMap<MongoClient, Map<string, Promise<void>>>()
+
+/**
+ * Creates the indexes (idempotent) once per process for this client, database and prefix.
+ * Concurrent callers share one in-flight promise; a failure is not cached, so the next call retries.
+ */
+export function ensureIndexes(
+  client: MongoClient,
+  collections: SessionCollections,
+  extra: Partial<Record<CollectionKey, IndexDescription[]>> = {},
+): Promise<void> {
+  let perClient = ensured.get(client)
+  if (!perClient) {
+    perClient = new Map()
+    ensured.set(client, perClient)
+  }
+  const key = `${collections.db.databaseName}\u0000${collections.sessions.collectionName}\u0000${JSON.stringify(extra)}`
+  const existing = perClient.get(key)
+  if (existing) return existing
+  const run = (async () => {
+    for (const [collection, specs] of Object.entries(INDEXES) as [CollectionKey, IndexDescription[]][]) {
+      const all = [...specs, ...(extra[collection] ?? [])]
+      if (all.length > 0) await collections[collection].createIndexes(all)
+    }
+  })()
+  perClient.set(key, run)
+  run.catch(() => perClient.delete(key))
+  return run
+}

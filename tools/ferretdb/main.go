@@ -1,0 +1,239 @@
+// Command ferretdb-test runs FerretDB 1.24 (SQLite backend) for the test suite and the demo.
+//
+// FerretDB 1.24 does not apply a single-document update atomically: it reads, modifies and
+// writes without isolation, so concurrent $inc/$push lose updates and a conditional update can
+// have several winners. MongoDB guarantees per-document atomicity and the library relies on it.
+// To keep the test server honest, FerretDB listens on a private Unix socket and this program
+// relays every client connection to it, holding one process-wide lock from a command's request
+// to its reply. Handshake and liveness commands skip the lock so that monitoring never waits.
+//
+// Usage: ferretdb-test -listen 127.0.0.1:0 -data DIR
+// Prints "listening <host:port>" on stdout once clients can connect; stops on SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+const (
+	opMsg          = 2013
+	flagMoreToCome = 1 << 1
+	maxMessage     = 48 * 1000 * 1000 // MongoDB's maxMessageSizeBytes
+)
+
+// Commands that never touch user data: no lock, so driver monitoring is not delayed by a long write.
+var lockFree = map[string]bool{
+	"hello": true, "isMaster": true, "ismaster": true, "ping": true, "buildInfo": true,
+	"buildinfo": true, "saslStart": true, "saslContinue": true, "endSessions": true,
+}
+
+var commandLock sync.Mutex
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "public TCP address for clients")
+	dataDir := flag.String("data", "", "existing directory for the SQLite files (required)")
+	logLevel := flag.String("log-level", "error", "FerretDB log level: debug, info, warn, error")
+	flag.Parse()
+	if *dataDir == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb-test: -data is required")
+		os.Exit(2)
+	}
+	abs, err := filepath.Abs(*dataDir)
+	if err != nil {
+		fail(err)
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fail(err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	socket := filepath.Join(abs, "ferretdb.sock")
+	_ = os.Remove(socket)
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+	})
+	if err != nil {
+		fail(err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		_ = f.Run(ctx)
+		close(done)
+	}()
+
+	if err := waitForSocket(socket, 10*time.Second); err != nil {
+		fail(err)
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("listening %s\n", ln.Addr().String())
+
+	go func() {
+		<-ctx.Done()
+		_ = ln.Close()
+	}()
+	for {
+		client, err := ln.Accept()
+		if err != nil {
+			break
+		}
+		go relay(client, socket)
+	}
+	<-done
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "ferretdb-test:", err)
+	os.Exit(1)
+}
+
+func waitForSocket(path string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", path); err == nil {
+			_ = c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("FerretDB did not open %s within %s", path, timeout)
+}
+
+// relay forwards one client connection, one request/reply exchange at a time.
+func relay(client net.Conn, socket string) {
+	defer client.Close()
+	server, err := net.Dial("unix", socket)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+
+	for {
+		request, err := readMessage(client)
+		if err != nil {
+			return
+		}
+		if err := exchange(request, client, server); err != nil {
+			return
+		}
+	}
+}
+
+func exchange(request []byte, client, server net.Conn) error {
+	if needsLock(request) {
+		commandLock.Lock()
+		defer commandLock.Unlock()
+	}
+	if _, err := server.Write(request); err != nil {
+		return err
+	}
+	if expectsNoReply(request) {
+		return nil
+	}
+	reply, err := readMessage(server)
+	if err != nil {
+		return err
+	}
+	_, err = client.Write(reply)
+	return err
+}
+
+func readMessage(r io.Reader) ([]byte, error) {
+	var header [16]byte
+	if _, err := io.ReadFull(r, header[:]); err != nil {
+		return nil, err
+	}
+	length := int(int32(binary.LittleEndian.Uint32(header[0:4])))
+	if length < 16 || length > maxMessage {
+		return nil, errors.New("invalid wire message length")
+	}
+	message := make([]byte, length)
+	copy(message, header[:])
+	if _, err := io.ReadFull(r, message[16:]); err != nil {
+		return nil, err
+	}
+	return message, nil
+}
+
+func opCode(message []byte) int32 {
+	return int32(binary.LittleEndian.Uint32(message[12:16]))
+}
+
+func expectsNoReply(message []byte) bool {
+	if opCode(message) != opMsg || len(message) < 20 {
+		return false
+	}
+	return binary.LittleEndian.Uint32(message[16:20])&flagMoreToCome != 0
+}
+
+// needsLock reports whether a request may read or write user data. Anything it cannot parse
+// (legacy opcodes, compressed messages) takes the lock: correctness over speed.
+func needsLock(message []byte) bool {
+	if opCode(message) != opMsg {
+		return opCode(message) != 2004 // OP_QUERY is only used for the legacy handshake
+	}
+	name, ok := commandName(message)
+	if !ok {
+		return true
+	}
+	return !lockFree[name]
+}
+
+// commandName returns the first key of the OP_MSG body section (kind 0), which names the command.
+func commandName(message []byte) (string, bool) {
+	// header (16) + flagBits (4), then sections; the body section is normally first.
+	pos := 20
+	for pos < len(message) {
+		kind := message[pos]
+		pos++
+		if kind == 0 {
+			// BSON document: int32 length, then elements: type byte, cstring name, value.
+			if pos+5 > len(message) {
+				return "", false
+			}
+			start := pos + 5 // skip length and the first element's type byte
+			for end := start; end < len(message); end++ {
+				if message[end] == 0 {
+					return string(message[start:end]), true
+				}
+			}
+			return "", false
+		}
+		if kind == 1 {
+			if pos+4 > len(message) {
+				return "", false
+			}
+			size := int(binary.LittleEndian.Uint32(message[pos : pos+4]))
+			pos += size
+			continue
+		}
+		return "", false
+	}
+	return "", false
+}
