@@ -129,6 +129,8 @@ export interface SnapshotDocument {
   /** Number of messages, stored in `snapshot_chunks` in order. */
   message_count: number
   chunk_count: number
+  /** False for snapshots captured without messages (multi-agent state). */
+  has_messages: boolean
   created_at: Date
 }
 

@@ -1,0 +1,488 @@
+/**
+ * `MongoDBSessionManager`: a drop-in `sessionManager` for Strands `Agent`, `Graph` and `Swarm`
+ * that persists in MongoDB.
+ *
+ * It subclasses the SDK's `SessionManager` (the SDK types the `sessionManager` option as that
+ * class) and keeps every semantic of it — `saveLatestOn`, `snapshotTrigger`, the guardrail redaction
+ * flush, the partial turn saved when a model call fails, immutable snapshot history, Graph/Swarm
+ * state — while owning the agent's save and restore path: instead of serialising the whole
+ * conversation on every save, it writes only the messages that changed (see `storage/agent-store.ts`).
+ *
+ * Private state uses ES `#private` fields: the base class's TypeScript-private members are real
+ * properties at run time, and a subclass field with one of their names would replace them.
+ */
+import {
+  AfterInvocationEvent,
+  AfterModelCallEvent,
+  InitializedEvent,
+  MessageAddedEvent,
+  SessionManager,
+  type LocalAgent,
+  type MultiAgentSaveLatestStrategy,
+  type SaveLatestStrategy,
+  type SnapshotTriggerCallback,
+} from '@strands-agents/sdk'
+import type { Graph, MultiAgentState, Swarm } from '@strands-agents/sdk/multiagent'
+import type { MongoClient, MongoClientOptions } from 'mongodb'
+import { v7 as uuidV7 } from 'uuid'
+import { ClosedError, ConfigurationError, ValidationError } from '../errors.js'
+import { log } from '../logging.js'
+import { AgentStore } from '../storage/agent-store.js'
+import { detectCapabilities } from '../storage/capabilities.js'
+import { ensureIndexes, openCollections, type SessionCollections } from '../storage/collections.js'
+import { SCHEMA_VERSION } from '../storage/schema.js'
+import { MongoSnapshotStorage, validateSnapshotId } from '../storage/snapshot-store.js'
+import { deleteSessionData, type DeletedCounts } from '../storage/session-delete.js'
+import { validateIdentifier } from '../validation/identifiers.js'
+import { resolveConnection } from './connection.js'
+import { DEFAULT_DATABASE_NAME } from './defaults.js'
+
+export { DEFAULT_DATABASE_NAME }
+
+/** Options of {@link MongoDBSessionManager}. */
+export interface MongoDBSessionManagerOptions {
+  /** Session id: 1–128 of `a-z`, `0-9`, `-`, `_` (the SDK's rule). Default `'default-session'`. */
+  sessionId?: string
+  /** MongoDB connection string; the manager creates, owns and closes the client. */
+  connectionString?: string
+  /** Options for the client created from `connectionString` (merged over the library's defaults). */
+  clientOptions?: MongoClientOptions
+  /** An existing client: borrowed, never closed by the manager. Exclusive with `connectionString`. */
+  client?: MongoClient
+  /** Database name. Default {@link DEFAULT_DATABASE_NAME}. */
+  databaseName?: string
+  /** Prefix for every collection name (e.g. `'support_'` → `support_sessions`). Default none. */
+  collectionPrefix?: string
+  /** Application name recorded when the session is created; immutable afterwards. */
+  applicationName?: string
+  /** When the latest agent state is saved (SDK semantics). Default `'invocation'`. */
+  saveLatestOn?: SaveLatestStrategy
+  /** Decides after each invocation whether to also save an immutable snapshot (SDK semantics). */
+  snapshotTrigger?: SnapshotTriggerCallback
+  /** When Graph/Swarm state is saved (SDK semantics). Default `'node'`. */
+  multiAgentSaveLatestOn?: MultiAgentSaveLatestStrategy
+  /**
+   * Keep messages that left the conversation (sliding-window trims, summarised prefixes) as
+   * history for transcripts and audits. Default `true`. Rewritten versions of a message (e.g.
+   * redacted text) are always removed.
+   */
+  retainTrimmedMessages?: boolean
+  /** Create the library's indexes on first use (once per process and client). Default `true`. */
+  ensureIndexes?: boolean
+}
+
+const KNOWN_OPTIONS = new Set<string>([
+  'sessionId',
+  'connectionString',
+  'clientOptions',
+  'client',
+  'databaseName',
+  'collectionPrefix',
+  'applicationName',
+  'saveLatestOn',
+  'snapshotTrigger',
+  'multiAgentSaveLatestOn',
+  'retainTrimmedMessages',
+  'ensureIndexes',
+  'feedbackHook',
+  'metadataHook',
+  'metadataFields',
+  'delivery',
+  'dispatcher',
+  'notifications',
+])
+
+interface Resolved {
+  sessionId: string
+  client: MongoClient
+  ownsClient: boolean
+  collections: SessionCollections
+  snapshotStorage: MongoSnapshotStorage
+  saveLatestOn: SaveLatestStrategy
+  snapshotTrigger: SnapshotTriggerCallback | undefined
+  applicationName: string | null
+  ensureIndexes: boolean
+  retainTrimmedMessages: boolean
+}
+
+function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError('MongoDBSessionManager options must be an object')
+  }
+  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key))
+  if (unknown.length > 0) {
+    throw new ConfigurationError(`unknown MongoDBSessionManager option(s): ${unknown.join(', ')}`)
+  }
+  const sessionId = validateIdentifier(options.sessionId ?? 'default-session', 'sessionId')
+  const databaseName = options.databaseName ?? DEFAULT_DATABASE_NAME
+  if (typeof databaseName !== 'string' || !/^[^/\\. "$*<>:|?\u0000]{1,63}$/.test(databaseName)) {
+    throw new ConfigurationError(`databaseName ${JSON.stringify(databaseName)} is not a valid MongoDB database name`)
+  }
+  const prefix = options.collectionPrefix ?? ''
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]{0,40}$/.test(prefix)) {
+    throw new ConfigurationError('collectionPrefix may only contain letters, digits, "_" and "-" (at most 40)')
+  }
+  if (options.applicationName !== undefined) {
+    if (typeof options.applicationName !== 'string' || options.applicationName.length === 0 || options.applicationName.length > 256) {
+      throw new ValidationError('applicationName must be a non-empty string of at most 256 characters', {
+        field: 'applicationName',
+      })
+    }
+  }
+  const saveLatestOn = options.saveLatestOn ?? 'invocation'
+  if (!['message', 'invocation', 'trigger'].includes(saveLatestOn)) {
+    throw new ConfigurationError(`saveLatestOn must be 'message', 'invocation' or 'trigger', got ${String(saveLatestOn)}`)
+  }
+  const { client, owned } = resolveConnection(options)
+  const collections = openCollections(client.db(databaseName), prefix)
+  const maxBson = () => detectCapabilities(client).then((c) => c.maxBsonObjectSize)
+  return {
+    sessionId,
+    client,
+    ownsClient: owned,
+    collections,
+    snapshotStorage: new MongoSnapshotStorage(collections, maxBson),
+    saveLatestOn,
+    snapshotTrigger: options.snapshotTrigger,
+    applicationName: options.applicationName ?? null,
+    ensureIndexes: options.ensureIndexes ?? true,
+    retainTrimmedMessages: options.retainTrimmedMessages ?? true,
+  }
+}
+
+type AgentTarget = { target: LocalAgent; isLatest: boolean }
+type MultiAgentTarget = { target: Graph | Swarm; state?: MultiAgentState; isLatest: boolean }
+
+function isAgentTarget(target: LocalAgent | Graph | Swarm): target is LocalAgent {
+  return 'messages' in target
+}
+
+/**
+ * Persists Strands agent sessions in MongoDB.
+ *
+ * @example
+ * ```ts
+ * const sessionManager = new MongoDBSessionManager({
+ *   sessionId: 'user-session-123',
+ *   connectionString: process.env.MONGODB_URI,
+ *   databaseName: 'my_db',
+ * })
+ * const agent = new Agent({ model, sessionManager })
+ * await agent.invoke('Hello!')
+ * await sessionManager.close()
+ * ```
+ */
+export class MongoDBSessionManager extends SessionManager {
+  readonly #r: Resolved
+  readonly #agents: AgentStore
+  readonly #stashes = new Set<NonNullable<NonNullable<LocalAgent['contextManager']>['stash']>>()
+  #ready: Promise<void> | undefined
+  #sessionEnsured: Promise<void> | undefined
+  #closed = false
+
+  constructor(options: MongoDBSessionManagerOptions) {
+    const resolved = resolveOptions(options)
+    super({
+      sessionId: resolved.sessionId,
+      // The base class persists Graph/Swarm state through this; agents go through #agents.
+      storage: { snapshot: resolved.snapshotStorage },
+      saveLatestOn: resolved.saveLatestOn,
+      ...(options.snapshotTrigger !== undefined && { snapshotTrigger: options.snapshotTrigger }),
+      ...(options.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: options.multiAgentSaveLatestOn }),
+    })
+    this.#r = resolved
+    this.#agents = new AgentStore({
+      collections: resolved.collections,
+      sessionId: resolved.sessionId,
+      maxBsonObjectSize: () => detectCapabilities(resolved.client).then((c) => c.maxBsonObjectSize),
+      ensureSession: () => this.ensureSession(),
+      retainTrimmedMessages: resolved.retainTrimmedMessages,
+    })
+  }
+
+  override get name(): string {
+    return 'mongodb-session-manager'
+  }
+
+  /** The `MongoClient` in use (owned or borrowed). */
+  get client(): MongoClient {
+    return this.#r.client
+  }
+
+  /** Typed handles on the collections this manager uses. */
+  get collections(): SessionCollections {
+    return this.#r.collections
+  }
+
+  /** Whether `close()` closes the client (it was created from `connectionString`). */
+  get ownsClient(): boolean {
+    return this.#r.ownsClient
+  }
+
+  /** Indexes (once per process and client) and server capabilities; awaited by every operation. */
+  protected ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError(`session manager '${this.sessionId}'`))
+    if (!this.#ready) {
+      const run = (async () => {
+        if (this.#r.ensureIndexes) await ensureIndexes(this.#r.client, this.#r.collections)
+        await detectCapabilities(this.#r.client)
+      })()
+      this.#ready = run
+      run.catch(() => {
+        if (this.#ready === run) this.#ready = undefined
+      })
+    }
+    return this.#ready
+  }
+
+  /**
+   * Creates the session document if it does not exist (an upsert: concurrent callers all succeed).
+   * The application name is set only at creation; a different value on an existing session is
+   * ignored with a warning.
+   */
+  async ensureSession(): Promise<void> {
+    await this.ready()
+    if (!this.#sessionEnsured) {
+      const run = this.#upsertSession()
+      this.#sessionEnsured = run
+      run.catch(() => {
+        if (this.#sessionEnsured === run) this.#sessionEnsured = undefined
+      })
+    }
+    return this.#sessionEnsured
+  }
+
+  async #upsertSession(): Promise<void> {
+    const now = new Date()
+    const { sessions } = this.#r.collections
+    const upsert = () =>
+      sessions.findOneAndUpdate(
+        { _id: this.sessionId },
+        {
+          $setOnInsert: {
+            session_id: this.sessionId,
+            schema_version: SCHEMA_VERSION,
+            application_name: this.#r.applicationName,
+            created_at: now,
+            updated_at: now,
+            metadata: {},
+            agents: {},
+          },
+        },
+        { upsert: true, returnDocument: 'after', projection: { application_name: 1 } },
+      )
+    let doc
+    try {
+      doc = await upsert()
+    } catch (error) {
+      // Two first writers can race on the insert; the loser finds the document on a retry.
+      if ((error as { code?: number }).code !== 11000) throw error
+      doc = await upsert()
+    }
+    const stored = doc?.application_name ?? null
+    if (this.#r.applicationName !== null && stored !== this.#r.applicationName) {
+      log.warn(
+        { session_id: this.sessionId, stored, given: this.#r.applicationName },
+        'applicationName is immutable once the session exists; the given value is ignored',
+      )
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Agent persistence: the same events and semantics as the SDK's SessionManager.
+  // ---------------------------------------------------------------------------------------------
+
+  override initAgent(agent: LocalAgent): void {
+    const stash = agent.contextManager?.stash
+    if (stash) this.#stashes.add(stash)
+    agent.addHook(InitializedEvent, async (event) => {
+      const hadMessages = event.agent.messages.length > 0
+      const restored = await this.restoreSnapshot({ target: event.agent })
+      if (restored && hadMessages) {
+        log.warn(
+          { agent_id: event.agent.id, session_id: this.sessionId },
+          'agent had existing messages that were overwritten by session restore',
+        )
+      }
+      // Stateful models keep the conversation server-side; restored messages would drift from it.
+      if (restored && event.agent.model?.stateful && event.agent.messages.length > 0) {
+        event.agent.messages.length = 0
+      }
+    })
+    const saveLatestOn = this.#r.saveLatestOn
+    if (saveLatestOn === 'message') {
+      agent.addHook(MessageAddedEvent, async (event) => {
+        await this.#saveLatest(event.agent)
+      })
+    }
+    if (saveLatestOn !== 'trigger') {
+      // Guardrail redactions are persisted at once, so redacted input never stays at rest.
+      agent.addHook(AfterModelCallEvent, async (event) => {
+        if (event.stopData?.redaction) await this.#saveLatest(event.agent)
+      })
+    }
+    agent.addHook(AfterInvocationEvent, async (event) => {
+      if (saveLatestOn !== 'trigger') await this.#saveLatest(event.agent)
+      if (this.#r.snapshotTrigger?.({ agentData: event.agent })) {
+        await this.#saveImmutable(event.agent)
+        await this.#saveLatest(event.agent)
+      }
+    })
+  }
+
+  /** Saves the agent's latest state (`isLatest: true`) or an immutable snapshot (`isLatest: false`). */
+  override async saveSnapshot(params: { target: LocalAgent; isLatest: boolean }): Promise<void>
+  override async saveSnapshot(params: { target: Graph | Swarm; state?: MultiAgentState; isLatest: boolean }): Promise<void>
+  override async saveSnapshot(params: AgentTarget | MultiAgentTarget): Promise<void> {
+    await this.ready()
+    if (!isAgentTarget(params.target)) {
+      await this.ensureSession()
+      return super.saveSnapshot(params as MultiAgentTarget)
+    }
+    if (params.isLatest) await this.#saveLatest(params.target)
+    else await this.#saveImmutable(params.target)
+  }
+
+  /**
+   * Restores the latest state, or the immutable snapshot `snapshotId`. Returns `false` when there
+   * is nothing to restore.
+   */
+  override async restoreSnapshot(params: { target: LocalAgent; snapshotId?: string }): Promise<boolean>
+  override async restoreSnapshot(params: {
+    target: Graph | Swarm
+    state?: MultiAgentState
+    snapshotId?: string
+  }): Promise<boolean>
+  override async restoreSnapshot(params: {
+    target: LocalAgent | Graph | Swarm
+    state?: MultiAgentState
+    snapshotId?: string
+  }): Promise<boolean> {
+    await this.ready()
+    if (params.snapshotId !== undefined) validateSnapshotId(params.snapshotId)
+    if (!isAgentTarget(params.target)) {
+      return super.restoreSnapshot(params as { target: Graph | Swarm; state?: MultiAgentState; snapshotId?: string })
+    }
+    const agent = params.target
+    const agentId = validateIdentifier(agent.id, 'agent id')
+    if (params.snapshotId === undefined) {
+      const loaded = await this.#agents.load(agentId)
+      if (!loaded) return false
+      agent.loadSnapshot(loaded.snapshot)
+      await this.#restoreStash(agent, loaded.snapshot.data)
+      this.#agents.bind(agentId, agent.messages, loaded)
+      return true
+    }
+    const snapshot = await this.#r.snapshotStorage.loadSnapshot({
+      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+      snapshotId: params.snapshotId,
+    })
+    if (!snapshot) return false
+    agent.loadSnapshot(snapshot)
+    await this.#restoreStash(agent, snapshot.data)
+    // The agent no longer matches the stored latest state message by message: the next save
+    // rewrites its conversation (and still detects concurrent writers by revision).
+    this.#agents.forget(agentId)
+    return true
+  }
+
+  /** Immutable snapshot ids of `target`, ascending (UUIDv7 = creation order), after `startAfter`. */
+  override async listSnapshotIds(params: { target: LocalAgent; limit?: number; startAfter?: string }): Promise<string[]> {
+    await this.ready()
+    const agentId = validateIdentifier(params.target.id, 'agent id')
+    return this.#r.snapshotStorage.listSnapshotIds({
+      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+      ...(params.limit !== undefined && { limit: params.limit }),
+      ...(params.startAfter !== undefined && { startAfter: params.startAfter }),
+    })
+  }
+
+  /**
+   * Deletes everything stored for this session, in every collection, with bulk deletes; then
+   * clears context-manager stash data, as the SDK does. Returns how many documents were removed.
+   */
+  override async deleteSession(): Promise<void> {
+    await this.deleteSessionData()
+  }
+
+  /** Like {@link deleteSession}, returning the number of documents removed per collection. */
+  async deleteSessionData(): Promise<DeletedCounts> {
+    await this.ready()
+    const counts = await deleteSessionData(this.#r.collections, [this.sessionId])
+    this.#agents.forget()
+    this.#sessionEnsured = undefined
+    for (const stash of this.#stashes) {
+      await stash.clear()
+      await stash.clearSession()
+    }
+    return counts
+  }
+
+  async #saveLatest(agent: LocalAgent): Promise<void> {
+    await this.ready()
+    const agentId = validateIdentifier(agent.id, 'agent id')
+    const snapshot = agent.takeSnapshot({ preset: 'session', exclude: ['messages'] })
+    await this.#includeStash(agent, snapshot.data)
+    await this.#agents.save(agentId, agent.messages, {
+      data: snapshot.data,
+      createdAt: snapshot.createdAt,
+      appData: snapshot.appData,
+    })
+  }
+
+  async #saveImmutable(agent: LocalAgent): Promise<void> {
+    await this.ready()
+    await this.ensureSession()
+    const agentId = validateIdentifier(agent.id, 'agent id')
+    const snapshot = agent.takeSnapshot({ preset: 'session' })
+    await this.#includeStash(agent, snapshot.data)
+    await this.#r.snapshotStorage.saveSnapshot({
+      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+      snapshotId: uuidV7(),
+      isLatest: false,
+      snapshot,
+    })
+  }
+
+  // Context-manager stash: the same rules as the SDK's SessionManager (inline unless durable).
+  async #includeStash(agent: LocalAgent, data: Record<string, unknown>): Promise<void> {
+    const contextManager = agent.contextManager
+    const stash = contextManager?.stash
+    if (!contextManager || !stash) return
+    if (contextManager.stashIsDurable) {
+      data.stash = { location: 'external', storageType: stash.storageTypeName }
+      return
+    }
+    const entries = await stash.takeSnapshot()
+    if (Object.keys(entries).length > 0) data.stash = { location: 'inline', entries }
+  }
+
+  async #restoreStash(agent: LocalAgent, data: Record<string, unknown>): Promise<void> {
+    const stored = data.stash as { location?: string; entries?: unknown; storageType?: string } | undefined
+    const stash = agent.contextManager?.stash
+    if (!stored || !stash) return
+    if (stored.location === 'inline') {
+      await stash.loadSnapshot(stored.entries as Parameters<typeof stash.loadSnapshot>[0])
+    } else if (stored.location === 'external' && stored.storageType && stored.storageType !== stash.storageTypeName) {
+      log.warn(
+        { session_id: this.sessionId, snapshot_storage: stored.storageType, current_storage: stash.storageTypeName },
+        'stash storage type changed since the snapshot was created; stash data may be inaccessible',
+      )
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+  // ---------------------------------------------------------------------------------------------
+
+  /** Closes the client if this manager created it; a borrowed client is left open. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#r.ownsClient) await this.#r.client.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}

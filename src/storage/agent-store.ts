@@ -1,0 +1,349 @@
+/**
+ * The agent's latest state in MongoDB: one document per message plus the agent's entry in the
+ * session document. Saves write only what changed (see `conversation-diff.ts`) and commit with a
+ * compare-and-set on the agent's revision, so concurrent writers never lose or duplicate messages.
+ *
+ * A save runs in three idempotent steps:
+ * 1. upsert the new message documents (by deterministic `_id`, tagged with the save's `op_id`);
+ * 2. commit: one conditional update of the session document (revision, ranges, other state);
+ * 3. remove superseded versions of rewritten messages (e.g. the text a guardrail redacted).
+ * A crash before step 2 leaves only unreferenced documents behind: the save did not happen.
+ */
+import { randomInt, randomUUID } from 'node:crypto'
+import type { Message, Snapshot } from '@strands-agents/sdk'
+import { BSON, type Document } from 'mongodb'
+import { DocumentTooLargeError, SessionConflictError, StorageOperationError } from '../errors.js'
+import { log } from '../logging.js'
+import type { SessionCollections } from './collections.js'
+import { countRanges, fromRanges, persistedFrom, planSave, toRanges, type PersistedMessage } from './conversation-diff.js'
+import { decodeValue, encodeValue } from './encoding.js'
+import { decodeMessage, encodeMessage } from './message-codec.js'
+import type { AgentStateDocument, MessageDocument, SeqRange } from './schema.js'
+import { withRetry } from './retry.js'
+
+/** Past this many ranges, a save rewrites the conversation contiguously (keeps the session document small). */
+export const MAX_RANGES = 64
+
+/** Bytes reserved in the session document for everything but this agent's snapshot state. */
+const SESSION_DOCUMENT_HEADROOM = 256 * 1024
+
+export interface AgentStoreOptions {
+  collections: SessionCollections
+  sessionId: string
+  /** Resolves the server's maximum document size (detected once per client). */
+  maxBsonObjectSize: () => Promise<number>
+  /** Ensures the session document exists (upsert); called before an agent's first save. */
+  ensureSession: () => Promise<void>
+  /**
+   * Keep messages that left the conversation (sliding-window trims, summarised prefixes) as
+   * history documents. Default `true`: transcripts stay complete. Rewritten versions of a message
+   * (redactions, merges) are always removed.
+   */
+  retainTrimmedMessages?: boolean
+}
+
+/** The non-message part of an SDK snapshot, as the manager hands it over for saving. */
+export interface AgentStateSnapshot {
+  data: Record<string, unknown>
+  createdAt: string
+  appData: Record<string, unknown>
+}
+
+export interface SaveResult {
+  /** False when nothing had changed since the last save. */
+  written: boolean
+  insertedMessages: number
+  revision: number
+}
+
+interface AgentPersistState {
+  revision: number
+  persisted: PersistedMessage[]
+  nextSeq: number
+  stateJson: string
+}
+
+/** Returned by {@link AgentStore.load}: the snapshot to give the agent, and how it maps to storage. */
+export interface LoadedAgent {
+  snapshot: Snapshot
+  seqs: number[]
+  revision: number
+  nextSeq: number
+  /** Fingerprint of the non-message state, to skip saves that would change nothing. */
+  stateJson: string
+}
+
+const agentPath = (agentId: string, field?: string) => (field ? `agents.${agentId}.${field}` : `agents.${agentId}`)
+
+export class AgentStore {
+  readonly #options: AgentStoreOptions
+  readonly #states = new Map<string, AgentPersistState>()
+  readonly #queues = new Map<string, Promise<unknown>>()
+
+  constructor(options: AgentStoreOptions) {
+    this.#options = options
+  }
+
+  /** Reads the latest state of `agentId`, or `null` when it was never saved. */
+  async load(agentId: string): Promise<LoadedAgent | null> {
+    const { sessions } = this.#options.collections
+    for (let attempt = 1; ; attempt++) {
+      const doc = await withRetry('load agent', () =>
+        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentPath(agentId)]: 1 } }),
+      )
+      const entry = doc?.agents?.[agentId]
+      if (!entry || typeof entry.revision !== 'number') return null
+      const seqs = fromRanges(entry.ranges)
+      const messages = await this.#readMessages(agentId, entry.ranges)
+      if (messages.length === seqs.length) {
+        const data = decodeValue(entry.snapshot_data) as Record<string, unknown>
+        const appData = decodeValue(entry.snapshot_app_data) as Record<string, unknown>
+        const snapshot = {
+          scope: 'agent',
+          schemaVersion: '1.0',
+          createdAt: entry.snapshot_created_at,
+          data: { ...data, messages },
+          appData,
+        } as Snapshot
+        return {
+          snapshot,
+          seqs,
+          revision: entry.revision,
+          nextSeq: entry.next_seq,
+          stateJson: stateFingerprint(data, appData),
+        }
+      }
+      // A concurrent save may have removed a superseded version between our two reads: read again.
+      if (attempt >= 3) {
+        throw new StorageOperationError(
+          `session '${this.#options.sessionId}', agent '${agentId}': ${seqs.length} messages referenced but ` +
+            `${messages.length} found`,
+        )
+      }
+    }
+  }
+
+  /** Records what the agent now holds after `loadSnapshot(load(...).snapshot)`. */
+  bind(agentId: string, messages: readonly Message[], loaded: LoadedAgent): void {
+    this.#states.set(agentId, {
+      revision: loaded.revision,
+      persisted: persistedFrom(messages, loaded.seqs),
+      nextSeq: loaded.nextSeq,
+      stateJson: loaded.stateJson,
+    })
+  }
+
+  /** Forgets what was persisted for `agentId` (or for every agent): the next save starts from the stored state. */
+  forget(agentId?: string): void {
+    if (agentId === undefined) this.#states.clear()
+    else this.#states.delete(agentId)
+  }
+
+  /** Saves the agent's conversation and state. Saves of one agent run one at a time, in call order. */
+  save(agentId: string, messages: readonly Message[], state: AgentStateSnapshot): Promise<SaveResult> {
+    const current = messages.slice()
+    const previous = this.#queues.get(agentId) ?? Promise.resolve()
+    const run = previous.catch(() => undefined).then(() => this.#save(agentId, current, state))
+    this.#queues.set(agentId, run)
+    void run.finally(() => {
+      if (this.#queues.get(agentId) === run) this.#queues.delete(agentId)
+    }).catch(() => undefined)
+    return run
+  }
+
+  async #save(agentId: string, messages: Message[], snapshot: AgentStateSnapshot): Promise<SaveResult> {
+    const { sessionId, collections } = this.#options
+    const state = this.#states.get(agentId) ?? (await this.#stateFromStorage(agentId))
+    let plan = planSave(state.persisted, messages, state.nextSeq)
+    if (plan.ranges.length > MAX_RANGES) {
+      // Too fragmented: rewrite the whole conversation contiguously, once.
+      plan = planSave([], messages, state.nextSeq)
+      plan = { ...plan, dropped: state.persisted.map((p) => p.seq), superseded: state.persisted.map((p) => p.seq) }
+    }
+    const stateJson = stateFingerprint(snapshot.data, snapshot.appData)
+    if (state.revision > 0 && plan.inserts.length === 0 && plan.dropped.length === 0 && stateJson === state.stateJson) {
+      return { written: false, insertedMessages: 0, revision: state.revision }
+    }
+
+    const opId = randomUUID()
+    const now = new Date()
+    const limit = await this.#options.maxBsonObjectSize()
+    const encodedState = encodeValue(snapshot.data) as Document
+    const encodedAppData = encodeValue(snapshot.appData) as Document
+    const stateSize = BSON.calculateObjectSize(encodedState) + BSON.calculateObjectSize(encodedAppData)
+    if (stateSize > limit - SESSION_DOCUMENT_HEADROOM) {
+      throw new DocumentTooLargeError(`agent '${agentId}' state (app state, system prompt, model state)`, stateSize, limit - SESSION_DOCUMENT_HEADROOM)
+    }
+    if (state.revision === 0) await this.#options.ensureSession()
+
+    let inserts = plan.inserts
+    let docs = this.#encode(agentId, inserts, opId, now, limit)
+    let placed = await this.#insertMessages(docs, opId)
+    if (placed === 'collision') {
+      // Uncommitted documents (a crashed or in-flight writer) sit at our sequence numbers. Never
+      // overwrite them: if the agent's revision moved, this is a conflict; otherwise move our new
+      // messages to a random free block above and let the commit decide.
+      await this.#assertRevision(agentId, state.revision, 'messages were written at the same positions')
+      const base = state.nextSeq + 1_024 + randomInt(1 << 20)
+      const moved = new Map(inserts.map((insert, i) => [insert.seq, base + i]))
+      inserts = inserts.map((insert, i) => ({ seq: base + i, message: insert.message }))
+      const seqs = plan.seqs.map((seq) => moved.get(seq) ?? seq)
+      plan = { ...plan, inserts, seqs, ranges: toRanges(seqs), nextSeq: base + inserts.length }
+      docs = this.#encode(agentId, inserts, opId, now, limit)
+      placed = await this.#insertMessages(docs, opId)
+      if (placed === 'collision') {
+        throw new SessionConflictError(sessionId, agentId, 'message positions are taken by another writer')
+      }
+    }
+
+    const revision = state.revision + 1
+    const set: Document = {
+      [agentPath(agentId, 'revision')]: revision,
+      [agentPath(agentId, 'last_op')]: opId,
+      [agentPath(agentId, 'ranges')]: plan.ranges,
+      [agentPath(agentId, 'message_count')]: countRanges(plan.ranges),
+      [agentPath(agentId, 'next_seq')]: plan.nextSeq,
+      [agentPath(agentId, 'snapshot_data')]: encodedState,
+      [agentPath(agentId, 'snapshot_created_at')]: snapshot.createdAt,
+      [agentPath(agentId, 'snapshot_app_data')]: encodedAppData,
+      [agentPath(agentId, 'updated_at')]: now,
+      updated_at: now,
+    }
+    if (state.revision === 0) set[agentPath(agentId, 'created_at')] = now
+    const filter: Document =
+      state.revision === 0
+        ? { _id: sessionId, [agentPath(agentId, 'revision')]: { $exists: false } }
+        : { _id: sessionId, [agentPath(agentId, 'revision')]: state.revision }
+    const result = await withRetry('commit agent state', () => collections.sessions.updateOne(filter, { $set: set }))
+    if (result.matchedCount === 0) {
+      const stored = await collections.sessions.findOne(
+        { _id: sessionId },
+        { projection: { [agentPath(agentId, 'last_op')]: 1, [agentPath(agentId, 'revision')]: 1 } },
+      )
+      const storedAgent = stored?.agents?.[agentId]
+      if (storedAgent?.last_op !== opId) {
+        // Ours lost: remove what this save inserted, so nothing of it remains.
+        await collections.messages.deleteMany({ _id: { $in: docs.map((d) => d._id) }, op_id: opId }).catch(() => undefined)
+        throw new SessionConflictError(
+          sessionId,
+          agentId,
+          stored
+            ? `expected revision ${state.revision}, found ${storedAgent?.revision ?? 'none'}`
+            : 'the session was deleted',
+        )
+      }
+      // The commit had been applied by an earlier attempt whose reply was lost.
+    }
+
+    const retain = this.#options.retainTrimmedMessages ?? true
+    const removable = retain ? plan.superseded : plan.dropped
+    if (removable.length > 0) {
+      const ids = removable.map((seq) => `${sessionId}:${agentId}:${seq}`)
+      await withRetry('remove superseded messages', () => collections.messages.deleteMany({ _id: { $in: ids } }))
+    }
+
+    this.#states.set(agentId, {
+      revision,
+      persisted: persistedFrom(messages, plan.seqs),
+      nextSeq: plan.nextSeq,
+      stateJson,
+    })
+    log.debug(
+      { session_id: sessionId, agent_id: agentId, revision, inserted: docs.length, removed: removable.length },
+      'agent state committed',
+    )
+    return { written: true, insertedMessages: docs.length, revision }
+  }
+
+  #encode(
+    agentId: string,
+    inserts: readonly { seq: number; message: Message }[],
+    opId: string,
+    now: Date,
+    limit: number,
+  ): MessageDocument[] {
+    const sessionId = this.#options.sessionId
+    return inserts.map(({ seq, message }) => {
+      const doc = encodeMessage(message, { sessionId, agentId, seq }, opId, now)
+      const size = BSON.calculateObjectSize(doc)
+      // Leave room for the fields the library adds later (invocation metrics).
+      if (size > limit - 64 * 1024) {
+        throw new DocumentTooLargeError(
+          `message ${message.trackingId ?? `#${seq}`} of agent '${agentId}' (${message.role})`,
+          size,
+          limit - 64 * 1024,
+        )
+      }
+      return doc
+    })
+  }
+
+  /** Upserts the documents; 'collision' when a document of another save already holds one of the ids. */
+  async #insertMessages(docs: MessageDocument[], opId: string): Promise<'ok' | 'collision'> {
+    if (docs.length === 0) return 'ok'
+    const { messages } = this.#options.collections
+    const result = await withRetry('insert messages', () =>
+      messages.bulkWrite(
+        docs.map(({ _id, ...rest }) => ({
+          updateOne: { filter: { _id }, update: { $setOnInsert: rest }, upsert: true },
+        })),
+        { ordered: false },
+      ),
+    )
+    if (result.upsertedCount === docs.length) return 'ok'
+    const upserted = new Set(Object.keys(result.upsertedIds).map(Number))
+    const matched = docs.filter((_, i) => !upserted.has(i)).map((d) => d._id)
+    // Matched documents are ours when an earlier attempt of this save wrote them before its reply was lost.
+    const foreign = await messages.countDocuments({ _id: { $in: matched }, op_id: { $ne: opId } })
+    if (foreign === 0) return 'ok'
+    await messages.deleteMany({ _id: { $in: docs.map((d) => d._id) }, op_id: opId })
+    return 'collision'
+  }
+
+  async #assertRevision(agentId: string, expected: number, detail: string): Promise<void> {
+    const doc = await this.#options.collections.sessions.findOne(
+      { _id: this.#options.sessionId },
+      { projection: { [agentPath(agentId, 'revision')]: 1 } },
+    )
+    const revision = doc?.agents?.[agentId]?.revision ?? 0
+    if (revision !== expected) {
+      throw new SessionConflictError(this.#options.sessionId, agentId, `${detail}; revision ${expected} → ${revision}`)
+    }
+  }
+
+  /** The agent was never loaded by this manager: continue from what storage holds, rewriting the conversation. */
+  async #stateFromStorage(agentId: string): Promise<AgentPersistState> {
+    const doc = await this.#options.collections.sessions.findOne(
+      { _id: this.#options.sessionId },
+      { projection: { [agentPath(agentId, 'revision')]: 1, [agentPath(agentId, 'next_seq')]: 1 } },
+    )
+    const entry: Partial<AgentStateDocument> | undefined = doc?.agents?.[agentId]
+    return {
+      revision: typeof entry?.revision === 'number' ? entry.revision : 0,
+      persisted: [],
+      nextSeq: typeof entry?.next_seq === 'number' ? entry.next_seq : 0,
+      stateJson: '',
+    }
+  }
+
+  async #readMessages(agentId: string, ranges: readonly SeqRange[]): Promise<unknown[]> {
+    const { messages } = this.#options.collections
+    const out: unknown[] = []
+    for (const [first, last] of ranges) {
+      const cursor = messages
+        .find(
+          { session_id: this.#options.sessionId, agent_id: agentId, seq: { $gte: first, $lte: last } },
+          { projection: { role: 1, content: 1, tracking_id: 1, metadata: 1, seq: 1 } },
+        )
+        .sort({ seq: 1 })
+        .batchSize(1_000)
+      for await (const doc of cursor) out.push(decodeMessage(doc))
+    }
+    return out
+  }
+}
+
+function stateFingerprint(data: Record<string, unknown>, appData: Record<string, unknown>): string {
+  return JSON.stringify([data, appData])
+}
+

@@ -1,0 +1,52 @@
+/**
+ * What the connected server is and can do, detected at run time (once per client).
+ *
+ * The library only relies on the subset every supported engine implements (DESIGN §4). Anything
+ * beyond it is looked up here and has a fallback.
+ */
+import type { MongoClient } from 'mongodb'
+
+export interface ServerCapabilities {
+  engine: 'mongodb' | 'ferretdb'
+  version: string
+  /** Largest BSON document the server accepts. */
+  maxBsonObjectSize: number
+  /** Largest wire message; bulk writes are split below it by the driver. */
+  maxMessageSizeBytes: number
+  /** Multi-document transactions (replica set or sharded cluster on MongoDB). */
+  transactions: boolean
+  /** TTL indexes (`expireAfterSeconds`); FerretDB 1.x lacks them. */
+  ttlIndexes: boolean
+  /** Change streams (`watch`). */
+  changeStreams: boolean
+}
+
+const cache = new WeakMap<MongoClient, Promise<ServerCapabilities>>()
+
+export function detectCapabilities(client: MongoClient): Promise<ServerCapabilities> {
+  let pending = cache.get(client)
+  if (!pending) {
+    pending = probe(client)
+    cache.set(client, pending)
+    pending.catch(() => cache.delete(client))
+  }
+  return pending
+}
+
+async function probe(client: MongoClient): Promise<ServerCapabilities> {
+  const admin = client.db('admin')
+  const [hello, buildInfo] = await Promise.all([admin.command({ hello: 1 }), admin.command({ buildInfo: 1 })])
+  // FerretDB adds a `ferretdb` section to buildInfo; everything else is treated as MongoDB.
+  const engine: ServerCapabilities['engine'] = 'ferretdb' in buildInfo ? 'ferretdb' : 'mongodb'
+  const replicated = typeof hello.setName === 'string' || hello.msg === 'isdbgrid'
+  const isFerret = engine === 'ferretdb'
+  return {
+    engine,
+    version: String(buildInfo.version ?? 'unknown'),
+    maxBsonObjectSize: Number(hello.maxBsonObjectSize ?? 16 * 1024 * 1024),
+    maxMessageSizeBytes: Number(hello.maxMessageSizeBytes ?? 48_000_000),
+    transactions: !isFerret && replicated,
+    ttlIndexes: !isFerret,
+    changeStreams: !isFerret && replicated,
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Retries of idempotent storage steps after transient failures (network errors, primary
+ * elections). Every step passed here must be safe to run twice: message inserts are upserts by
+ * `_id`, and a session update recognises its own earlier success by its operation id.
+ */
+import { MongoError, MongoNetworkError, MongoServerSelectionError } from 'mongodb'
+import { log } from '../logging.js'
+
+export interface RetryOptions {
+  attempts?: number
+  baseDelayMs?: number
+}
+
+export function isTransientError(error: unknown): boolean {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true
+  if (error instanceof MongoError) {
+    return error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError')
+  }
+  return false
+}
+
+export async function withRetry<T>(what: string, run: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 4
+  const baseDelayMs = options.baseDelayMs ?? 50
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if (attempt >= attempts || !isTransientError(error)) throw error
+      const delay = baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)
+      log.debug({ step: what, attempt, delay_ms: Math.round(delay) }, 'transient MongoDB error, retrying')
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
+}
