@@ -91,10 +91,16 @@ export interface Notification extends NotificationRequest {
   attempts: number
 }
 
+/** Options the dispatcher passes to {@link NotificationSender.send}. */
+export interface NotificationSendOptions {
+  /** Aborted when the dispatcher gives up waiting (its send timeout); pass it on to the AWS client. */
+  signal?: AbortSignal
+}
+
 /** Delivers notifications of one channel. Throw to signal failure; the dispatcher retries. */
 export interface NotificationSender {
   readonly channel: string
-  send(notification: Notification): Promise<void>
+  send(notification: Notification, options?: NotificationSendOptions): Promise<void>
   /** Errors for which retrying cannot help (bad ARN, access denied). Defaults to "retry everything". */
   isPermanentError?(error: unknown): boolean
 }

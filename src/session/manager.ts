@@ -269,7 +269,8 @@ export class MongoDBSessionManager extends SessionManager {
             agents: {},
           },
         },
-        { upsert: true, returnDocument: 'after', projection: { application_name: 1 } },
+        // No projection: FerretDB 1.24 rejects findAndModify's `fields`.
+        { upsert: true, returnDocument: 'after' },
       )
     let doc
     try {

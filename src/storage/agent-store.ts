@@ -329,7 +329,7 @@ export class AgentStore {
   async #readMessages(agentId: string, ranges: readonly SeqRange[]): Promise<unknown[]> {
     const { messages } = this.#options.collections
     const out: unknown[] = []
-    for (const [first, last] of ranges) {
+    for (const { first, last } of ranges) {
       const cursor = messages
         .find(
           { session_id: this.#options.sessionId, agent_id: agentId, seq: { $gte: first, $lte: last } },

@@ -79,8 +79,8 @@ export function toRanges(seqs: readonly number[]): SeqRange[] {
   const ranges: SeqRange[] = []
   for (const seq of seqs) {
     const last = ranges[ranges.length - 1]
-    if (last && seq === last[1] + 1) last[1] = seq
-    else ranges.push([seq, seq])
+    if (last && seq === last.last + 1) last.last = seq
+    else ranges.push({ first: seq, last: seq })
   }
   return ranges
 }
@@ -88,10 +88,10 @@ export function toRanges(seqs: readonly number[]): SeqRange[] {
 /** Expands ranges back into the ordered list of sequence numbers. */
 export function fromRanges(ranges: readonly SeqRange[]): number[] {
   const seqs: number[] = []
-  for (const [first, last] of ranges) for (let seq = first; seq <= last; seq++) seqs.push(seq)
+  for (const { first, last } of ranges) for (let seq = first; seq <= last; seq++) seqs.push(seq)
   return seqs
 }
 
 export function countRanges(ranges: readonly SeqRange[]): number {
-  return ranges.reduce((sum, [first, last]) => sum + (last - first + 1), 0)
+  return ranges.reduce((sum, { first, last }) => sum + (last - first + 1), 0)
 }

@@ -32,8 +32,14 @@ export type CollectionKey = keyof typeof COLLECTIONS
 /** Bumped when a stored shape changes incompatibly; readers refuse documents from the future. */
 export const SCHEMA_VERSION = 1
 
-/** A contiguous run of message sequence numbers, inclusive on both ends. */
-export type SeqRange = [first: number, last: number]
+/**
+ * A contiguous run of message sequence numbers, inclusive on both ends. An object rather than a
+ * pair: FerretDB cannot store nested arrays.
+ */
+export interface SeqRange {
+  first: number
+  last: number
+}
 
 /**
  * Per-agent state inside the session document (`sessions.agents.<agent_id>`).

@@ -1,0 +1,80 @@
+/**
+ * The metadata change event shared by the SQS and WebSocket hooks, as a pure function.
+ *
+ * Wire format (DESIGN §3, exact):
+ * `{ "session_id", "event": "metadata_update", "operation": "update"|"delete", "metadata", "timestamp" }`
+ * with only the listed fields, deleted keys as `null`, Dates as ISO strings, and the timestamp in
+ * ISO 8601 UTC with milliseconds (`2024-01-26T10:30:45.123Z`).
+ */
+import type { Metadata, MetadataValue } from '../hooks/types.js'
+
+/** The `event` value and attribute of every metadata message. */
+export const METADATA_EVENT_NAME = 'metadata_update'
+
+/** `update` for `updateMetadata`, `delete` for `deleteMetadata`. */
+export type MetadataOperation = 'update' | 'delete'
+
+/** The JSON body sent to SQS and WebSocket connections. */
+export interface MetadataEventBody {
+  session_id: string
+  event: typeof METADATA_EVENT_NAME
+  operation: MetadataOperation
+  metadata: Record<string, unknown>
+  timestamp: string
+}
+
+/**
+ * Keeps the listed top-level fields of `changes` (all of them when `fields` is undefined). Returns
+ * `undefined` when nothing is left: no message is sent for a change no listed field is part of.
+ */
+export function filterMetadataFields(
+  changes: Record<string, MetadataValue>,
+  fields: readonly string[] | undefined,
+): Record<string, MetadataValue> | undefined {
+  const keys = Object.keys(changes).filter((key) => changes[key] !== undefined)
+  const kept = fields === undefined ? keys : keys.filter((key) => fields.includes(key))
+  if (kept.length === 0) return undefined
+  const result: Record<string, MetadataValue> = {}
+  for (const key of kept) result[key] = changes[key] as MetadataValue
+  return result
+}
+
+/** The changes a delete announces: each deleted key with a `null` value. */
+export function deletedKeysAsNull(keys: readonly string[]): Metadata {
+  const result: Metadata = {}
+  for (const key of keys) result[key] = null
+  return result
+}
+
+/**
+ * Builds the event body for a change, or `undefined` when no listed field changed.
+ * Dates serialise as ISO strings (their `toJSON`); the body is plain JSON.
+ */
+export function buildMetadataEvent(input: {
+  sessionId: string
+  operation: MetadataOperation
+  changes: Metadata
+  fields: readonly string[] | undefined
+  now?: Date
+}): MetadataEventBody | undefined {
+  const metadata = filterMetadataFields(input.changes, input.fields)
+  if (!metadata) return undefined
+  return {
+    session_id: input.sessionId,
+    event: METADATA_EVENT_NAME,
+    operation: input.operation,
+    metadata: JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>,
+    timestamp: (input.now ?? new Date()).toISOString(),
+  }
+}
+
+/** The exact text sent: keys in the documented order. */
+export function serializeMetadataEvent(body: MetadataEventBody): string {
+  return JSON.stringify({
+    session_id: body.session_id,
+    event: body.event,
+    operation: body.operation,
+    metadata: body.metadata,
+    timestamp: body.timestamp,
+  })
+}

@@ -1,0 +1,272 @@
+/**
+ * Agent configuration: the model id and system prompt each agent ran with (captured automatically
+ * after invocations), plus prompt-management metadata set through the API.
+ *
+ * Everything lives under `agents.<agent_id>.config`, which the core's saves never touch (they write
+ * only revision/last_op/ranges/counters/snapshot_* fields by dotted path), so prompt metadata is
+ * never wiped by a save (anchor §10 #9). Every write requires the agent entry to exist
+ * (`agents.<id>.revision`, set by the core's first save), so an unknown id is a typed
+ * {@link NotFoundError} and never creates a partial agent entry (anchor §10 #11).
+ */
+import { createHash } from 'node:crypto'
+import type { Document } from 'mongodb'
+import { NotFoundError, StorageOperationError } from '../errors.js'
+import type { Metadata } from '../hooks/types.js'
+import { describeError, log } from '../logging.js'
+import type { SessionCollections } from '../storage/collections.js'
+import { decodeValue, encodeValue } from '../storage/encoding.js'
+import type { AgentStateDocument } from '../storage/schema.js'
+import {
+  validateModelId,
+  validatePromptMetadata,
+  validateSystemPrompt,
+  type PromptMetadata,
+} from '../validation/agent-config.js'
+import { validateIdentifier } from '../validation/identifiers.js'
+
+export type { PromptMetadata }
+
+/** The field whose presence marks an agent entry as created (set by the core's first save). */
+export const AGENT_EXISTS_FIELD = 'revision'
+
+/** Configuration of one agent. */
+export interface AgentConfig {
+  agentId: string
+  /** Model id, e.g. `us.anthropic.claude-sonnet-4-…`; `null` until captured or set. */
+  model: string | null
+  /** A string, or the SDK's system content blocks as JSON; `null` when none. */
+  systemPrompt: string | unknown[] | null
+  promptMetadata: PromptMetadata | null
+  /** When the automatic capture last wrote the model/system prompt. */
+  capturedAt: Date | null
+}
+
+/** One agent of the session, as listed by `listAgents()` (no messages are read). */
+export interface AgentSummary extends AgentConfig {
+  messageCount: number
+  createdAt: Date | null
+  updatedAt: Date | null
+}
+
+/** Fields `updateAgentConfig` may change. */
+export interface AgentConfigUpdate {
+  model?: string
+  systemPrompt?: string | unknown[]
+  promptMetadata?: PromptMetadata
+}
+
+/** `agents.<agentId>[.<field>]` for a validated agent id. */
+export function agentField(agentId: string, field?: string): string {
+  return field ? `agents.${agentId}.${field}` : `agents.${agentId}`
+}
+
+function promptMetadataToDoc(pm: PromptMetadata): Document {
+  const doc: Document = {}
+  if (pm.promptId !== undefined) doc.prompt_id = pm.promptId
+  if (pm.promptName !== undefined) doc.prompt_name = pm.promptName
+  if (pm.promptVersion !== undefined) doc.prompt_version = pm.promptVersion
+  if (pm.deploymentId !== undefined) doc.deployment_id = pm.deploymentId
+  if (pm.deploymentName !== undefined) doc.deployment_name = pm.deploymentName
+  if (pm.temperature !== undefined) doc.temperature = pm.temperature
+  if (pm.extra !== undefined) doc.extra = encodeValue(pm.extra)
+  return doc
+}
+
+function promptMetadataFromDoc(doc: Document | undefined): PromptMetadata | null {
+  if (!doc || typeof doc !== 'object') return null
+  const pm: PromptMetadata = {}
+  if (typeof doc.prompt_id === 'string') pm.promptId = doc.prompt_id
+  if (typeof doc.prompt_name === 'string') pm.promptName = doc.prompt_name
+  if (typeof doc.prompt_version === 'string' || typeof doc.prompt_version === 'number') pm.promptVersion = doc.prompt_version
+  if (typeof doc.deployment_id === 'string') pm.deploymentId = doc.deployment_id
+  if (typeof doc.deployment_name === 'string') pm.deploymentName = doc.deployment_name
+  if (typeof doc.temperature === 'number') pm.temperature = doc.temperature
+  if (doc.extra !== undefined) pm.extra = decodeValue(doc.extra) as Metadata
+  return pm
+}
+
+function toConfig(agentId: string, agent: Partial<AgentStateDocument> | undefined): AgentConfig {
+  const config = agent?.config
+  const prompt = config?.system_prompt === undefined ? null : (decodeValue(config.system_prompt) as string | unknown[] | null)
+  return {
+    agentId,
+    model: typeof config?.model === 'string' ? config.model : null,
+    systemPrompt: prompt,
+    promptMetadata: promptMetadataFromDoc(config?.prompt_metadata),
+    capturedAt: config?.captured_at ?? null,
+  }
+}
+
+async function notFound(collections: SessionCollections, sessionId: string, agentId: string): Promise<never> {
+  const session = await collections.sessions.findOne({ _id: sessionId }, { projection: { _id: 1 } })
+  throw session ? new NotFoundError('agent', agentId) : new NotFoundError('session', sessionId)
+}
+
+/** Reads one agent's configuration; unknown session or agent → {@link NotFoundError}. */
+export async function loadAgentConfig(collections: SessionCollections, sessionId: string, agentId: string): Promise<AgentConfig> {
+  validateIdentifier(agentId, 'agentId')
+  const doc = await collections.sessions.findOne(
+    { _id: sessionId },
+    { projection: { [agentField(agentId, 'config')]: 1, [agentField(agentId, AGENT_EXISTS_FIELD)]: 1 } },
+  )
+  if (!doc) throw new NotFoundError('session', sessionId)
+  const agent = doc.agents?.[agentId]
+  if (agent?.[AGENT_EXISTS_FIELD] === undefined) throw new NotFoundError('agent', agentId)
+  return toConfig(agentId, agent)
+}
+
+async function writeConfig(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+  set: Document,
+): Promise<AgentConfig> {
+  let doc: Document | null
+  try {
+    doc = await collections.sessions.findOneAndUpdate(
+      { _id: sessionId, [agentField(agentId, AGENT_EXISTS_FIELD)]: { $exists: true } },
+      { $set: set },
+      { returnDocument: 'after', projection: { [agentField(agentId, 'config')]: 1 } },
+    )
+  } catch (error) {
+    throw new StorageOperationError(`agent config update failed for agent '${agentId}'`, { cause: error })
+  }
+  if (!doc) return notFound(collections, sessionId, agentId)
+  return toConfig(agentId, (doc.agents as Record<string, Partial<AgentStateDocument>> | undefined)?.[agentId])
+}
+
+/** `updateAgentConfig`: sets only the given fields; an empty update returns the current config. */
+export async function storeAgentConfigUpdate(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+  update: AgentConfigUpdate,
+): Promise<AgentConfig> {
+  validateIdentifier(agentId, 'agentId')
+  const set: Document = {}
+  if (update === null || typeof update !== 'object') {
+    validatePromptMetadata(update) // throws the typed error for a non-object
+  }
+  if (update.model !== undefined) set[agentField(agentId, 'config.model')] = validateModelId(update.model)
+  if (update.systemPrompt !== undefined) {
+    set[agentField(agentId, 'config.system_prompt')] = encodeValue(validateSystemPrompt(update.systemPrompt))
+  }
+  if (update.promptMetadata !== undefined) {
+    set[agentField(agentId, 'config.prompt_metadata')] = promptMetadataToDoc(validatePromptMetadata(update.promptMetadata))
+  }
+  if (Object.keys(set).length === 0) return loadAgentConfig(collections, sessionId, agentId)
+  return writeConfig(collections, sessionId, agentId, set)
+}
+
+/** `setPromptMetadata`: replaces the agent's prompt metadata as a whole. */
+export async function storePromptMetadata(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+  promptMetadata: PromptMetadata,
+): Promise<AgentConfig> {
+  validateIdentifier(agentId, 'agentId')
+  const doc = promptMetadataToDoc(validatePromptMetadata(promptMetadata))
+  return writeConfig(collections, sessionId, agentId, { [agentField(agentId, 'config.prompt_metadata')]: doc })
+}
+
+/** All agents of the session (sorted by id) with their config and message counts; `[]` for a missing session. */
+export async function loadAgents(collections: SessionCollections, sessionId: string): Promise<AgentSummary[]> {
+  // The session document holds no messages (they live in `messages`), so projecting `agents` is cheap.
+  const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { agents: 1 } })
+  const agents = (doc?.agents ?? {}) as Record<string, Partial<AgentStateDocument>>
+  return Object.keys(agents)
+    .filter((id) => agents[id]?.[AGENT_EXISTS_FIELD] !== undefined)
+    .sort()
+    .map((id) => {
+      const agent = agents[id]
+      return {
+        ...toConfig(id, agent),
+        messageCount: agent?.message_count ?? 0,
+        createdAt: agent?.created_at ?? null,
+        updatedAt: agent?.updated_at ?? null,
+      }
+    })
+}
+
+/** Messages in the agent's active conversation (`message_count`, maintained by the core's saves). */
+export async function loadMessageCount(collections: SessionCollections, sessionId: string, agentId: string): Promise<number> {
+  validateIdentifier(agentId, 'agentId')
+  const doc = await collections.sessions.findOne(
+    { _id: sessionId },
+    { projection: { [agentField(agentId, 'message_count')]: 1, [agentField(agentId, AGENT_EXISTS_FIELD)]: 1 } },
+  )
+  if (!doc) throw new NotFoundError('session', sessionId)
+  const agent = doc.agents?.[agentId]
+  if (agent?.[AGENT_EXISTS_FIELD] === undefined) throw new NotFoundError('agent', agentId)
+  return agent.message_count ?? 0
+}
+
+/**
+ * Fingerprint of the captured (model, system prompt) pair. The capture writes only when the agent's
+ * actual configuration differs from the last capture, so a value set with `updateAgentConfig`
+ * stays until the agent really runs with something new — and an unchanged config costs no write.
+ */
+export function configFingerprint(model: string | null, prompt: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([model, prompt ?? null]))
+    .digest('base64url')
+}
+
+/** The model id of an agent's model: `modelId`, else `getConfig().modelId`, else the class name. */
+export function resolveModelId(model: unknown): string | null {
+  if (!model || typeof model !== 'object') return null
+  try {
+    const direct = (model as { modelId?: unknown }).modelId
+    if (typeof direct === 'string' && direct.length > 0) return direct
+    const config = (model as { getConfig?: () => unknown }).getConfig?.()
+    const fromConfig = (config as { modelId?: unknown } | undefined)?.modelId
+    if (typeof fromConfig === 'string' && fromConfig.length > 0) return fromConfig
+  } catch {
+    // A provider whose getters throw still gets a name below.
+  }
+  return (model as { constructor?: { name?: string } }).constructor?.name ?? null
+}
+
+/** The JSON form of an agent's system prompt (strings stay strings; content blocks via their toJSON). */
+export function systemPromptJson(prompt: unknown): string | unknown[] | null {
+  if (prompt === undefined || prompt === null) return null
+  if (typeof prompt === 'string') return prompt
+  return JSON.parse(JSON.stringify(prompt)) as unknown[]
+}
+
+/**
+ * Records the agent's model id and system prompt when they differ from what is stored (a
+ * conditional update: unchanged config costs no write). Returns whether anything was written.
+ * Never throws: capture failures are logged.
+ */
+export async function captureAgentConfig(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+  model: string | null,
+  systemPrompt: string | unknown[] | null,
+): Promise<boolean> {
+  const fingerprint = configFingerprint(model, systemPrompt)
+  try {
+    const result = await collections.sessions.updateOne(
+      {
+        _id: sessionId,
+        [agentField(agentId, AGENT_EXISTS_FIELD)]: { $exists: true },
+        [agentField(agentId, 'config.captured_fingerprint')]: { $ne: fingerprint },
+      },
+      {
+        $set: {
+          [agentField(agentId, 'config.model')]: model,
+          [agentField(agentId, 'config.system_prompt')]: encodeValue(systemPrompt),
+          [agentField(agentId, 'config.captured_fingerprint')]: fingerprint,
+          [agentField(agentId, 'config.captured_at')]: new Date(),
+        },
+      },
+    )
+    return result.modifiedCount > 0
+  } catch (error) {
+    log.warn({ session_id: sessionId, agent_id: agentId, error: describeError(error) }, 'agent config capture failed')
+    return false
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Feedback storage: one document per entry in the `feedback` collection, plus per-rating counts on
+ * the session document.
+ *
+ * The feedback document is the record: it is inserted first, with its durable outbox entries
+ * inside it (one single-document write, so a notification exists if and only if the feedback
+ * does). The session's `feedback_counts` are then bumped with `$inc` (upserting the session if
+ * needed). Without transactions the two writes are not atomic: if the second fails the feedback is
+ * kept, the failure is logged, and {@link recountFeedback} rebuilds the counts from the collection.
+ */
+import type { Document } from 'mongodb'
+import { StorageOperationError, ValidationError } from '../errors.js'
+import type { HookCall } from '../hooks/compose.js'
+import type { Feedback, FeedbackRating } from '../hooks/types.js'
+import { describeError, log } from '../logging.js'
+import type { SessionCollections } from '../storage/collections.js'
+import type { FeedbackDocument } from '../storage/schema.js'
+import { validateFeedbackInput } from '../validation/feedback.js'
+import { validateIdentifier } from '../validation/identifiers.js'
+import { decodeCursor, encodeCursor } from './cursor.js'
+import { uuidv7 } from './ids.js'
+import { toOutboxEntry } from './outbox-entry.js'
+import { sessionSkeleton } from './session-skeleton.js'
+
+/** Name of the counter for a rating. */
+export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
+  return rating === null ? 'neutral' : rating
+}
+
+export interface FeedbackContext {
+  collections: SessionCollections
+  sessionId: string
+  applicationName: string | null
+  durable: boolean
+  onStoredApplicationName?: (stored: string | null | undefined) => void
+}
+
+/** Per-rating counts. */
+export interface FeedbackCounts {
+  up: number
+  down: number
+  neutral: number
+}
+
+/** A page of feedback, oldest first. */
+export interface FeedbackPage {
+  items: Feedback[]
+  /** Pass to the next `getFeedbacks` call; `null` when there is nothing more. */
+  nextCursor: string | null
+}
+
+/** Options of `getFeedbacks`. */
+export interface FeedbackPageOptions {
+  /** 1–500, default 50. */
+  limit?: number
+  /** `nextCursor` of the previous page. */
+  cursor?: string | null
+}
+
+export const DEFAULT_PAGE_LIMIT = 50
+export const MAX_PAGE_LIMIT = 500
+
+/** Validates a page size. */
+export function pageLimit(limit: unknown): number {
+  if (limit === undefined) return DEFAULT_PAGE_LIMIT
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+    throw new ValidationError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`, { field: 'limit' })
+  }
+  return limit
+}
+
+function toFeedback(doc: FeedbackDocument): Feedback {
+  return {
+    id: doc._id,
+    sessionId: doc.session_id,
+    rating: doc.rating,
+    comment: doc.comment,
+    messageId: doc.message_id,
+    agentId: doc.agent_id,
+    userId: doc.user_id,
+    createdAt: doc.created_at,
+  }
+}
+
+/** Storage operation of `addFeedback`. */
+export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: HookCall): Promise<Feedback> {
+  const valid = validateFeedbackInput(input)
+  const now = new Date()
+  const pending = call.takePending()
+  const doc: FeedbackDocument = {
+    _id: uuidv7(),
+    session_id: ctx.sessionId,
+    rating: valid.rating,
+    comment: valid.comment,
+    message_id: valid.messageId,
+    agent_id: valid.agentId,
+    user_id: valid.userId,
+    created_at: now,
+    ...(ctx.durable && pending.length > 0 && { outbox: pending.map((p) => toOutboxEntry(p.notification) as Document) }),
+  }
+  try {
+    await ctx.collections.feedback.insertOne(doc)
+  } catch (error) {
+    throw new StorageOperationError(`feedback insert failed for session '${ctx.sessionId}'`, { cause: error })
+  }
+  log.debug({ session_id: ctx.sessionId, feedback_id: doc._id, rating: ratingCounter(valid.rating) }, 'feedback stored')
+  call.dispatch(pending, ctx.durable ? { collection: 'feedback', documentId: doc._id } : null)
+  await bumpCounts(ctx, ratingCounter(valid.rating), now)
+  return toFeedback(doc)
+}
+
+async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, now: Date): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const doc = await ctx.collections.sessions.findOneAndUpdate(
+        { _id: ctx.sessionId },
+        {
+          $inc: { [`feedback_counts.${counter}`]: 1 },
+          $set: { updated_at: now },
+          $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['feedback_counts', 'updated_at']),
+        },
+        { upsert: true, returnDocument: 'after', projection: { application_name: 1 } },
+      )
+      ctx.onStoredApplicationName?.(doc?.application_name)
+      return
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 11000 && attempt === 0) continue
+      // The feedback itself is stored; failing now would invite a duplicate retry by the caller.
+      log.error(
+        { session_id: ctx.sessionId, error: describeError(error) },
+        'feedback stored but its count was not updated | run recountFeedback() to repair',
+      )
+      return
+    }
+  }
+}
+
+/** Feedback of the session, oldest first, keyset-paged on the time-ordered id. */
+export async function loadFeedbackPage(
+  collections: SessionCollections,
+  sessionId: string,
+  options: FeedbackPageOptions = {},
+): Promise<FeedbackPage> {
+  const limit = pageLimit(options.limit)
+  const after = options.cursor ? decodeCursor(options.cursor, 'feedback') : undefined
+  const filter: Document = { session_id: sessionId }
+  if (after !== undefined) {
+    if (typeof after.id !== 'string') throw new ValidationError('invalid cursor', { field: 'cursor' })
+    filter._id = { $gt: after.id }
+  }
+  const docs = await collections.feedback
+    .find(filter, { projection: { outbox: 0, outbox_lease_until: 0 } })
+    .sort({ _id: 1 })
+    .limit(limit + 1)
+    .toArray()
+  const more = docs.length > limit
+  const items = docs.slice(0, limit).map(toFeedback)
+  const last = items.at(-1)
+  return { items, nextCursor: more && last ? encodeCursor('feedback', { id: last.id }) : null }
+}
+
+/** The per-rating counts stored on the session (zeros for a missing session). */
+export async function loadFeedbackCounts(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
+  const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { feedback_counts: 1 } })
+  const counts = doc?.feedback_counts ?? {}
+  return { up: counts.up ?? 0, down: counts.down ?? 0, neutral: counts.neutral ?? 0 }
+}
+
+/**
+ * Rebuilds `feedback_counts` of a session from the feedback collection (after a failed count
+ * update, or a manual edit). Uses only `$match`/`$group`.
+ */
+export async function recountFeedback(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
+  validateIdentifier(sessionId, 'sessionId')
+  const groups = await collections.feedback
+    .aggregate<{ _id: FeedbackRating; n: number }>([
+      { $match: { session_id: sessionId } },
+      { $group: { _id: '$rating', n: { $sum: 1 } } },
+    ])
+    .toArray()
+  const counts: FeedbackCounts = { up: 0, down: 0, neutral: 0 }
+  for (const group of groups) counts[ratingCounter(group._id)] += group.n
+  await collections.sessions.updateOne({ _id: sessionId }, { $set: { feedback_counts: counts } })
+  return counts
+}

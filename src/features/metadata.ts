@@ -1,0 +1,239 @@
+/**
+ * Session metadata storage: the operations at the bottom of the metadata hook chain.
+ *
+ * Semantics (see docs/metadata.md):
+ * - `update` merges: each key is a `$set` of `metadata.<segment>…`, other fields are preserved. A
+ *   dotted key addresses a nested field (`customer.tier` changes only `tier` inside `customer`); an
+ *   object value replaces the whole value at its key (no deep merge).
+ * - `delete` removes keys (`$unset`); deleting a missing key is not an error.
+ * - `update`/`delete` on a session that does not exist create the session document (upsert with
+ *   the skeleton in `$setOnInsert`); `get` on a missing session returns `{}`.
+ * - An empty update or key list writes nothing and returns the current metadata.
+ * - Each write is ONE `findOneAndUpdate` on the session document, carrying the durable outbox
+ *   entries (`$push: { outbox: { $each } }`) registered by hooks before the write.
+ */
+import type { Document, UpdateFilter } from 'mongodb'
+import { StorageOperationError, ValidationError } from '../errors.js'
+import type { HookCall } from '../hooks/compose.js'
+import type { Metadata, MetadataValue } from '../hooks/types.js'
+import { describeError, log } from '../logging.js'
+import type { SessionCollections } from '../storage/collections.js'
+import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
+import type { SessionDocument } from '../storage/schema.js'
+import {
+  METADATA_LIMITS,
+  validateMetadataKeys,
+  validateMetadataUpdate,
+  type MetadataPath,
+} from '../validation/metadata.js'
+import { toOutboxEntry } from './outbox-entry.js'
+import { sessionSkeleton } from './session-skeleton.js'
+
+/** What the metadata operations need to know about their session. */
+export interface MetadataContext {
+  collections: SessionCollections
+  sessionId: string
+  applicationName: string | null
+  durable: boolean
+  /** Called with the stored application name after each write (immutability check). */
+  onStoredApplicationName?: (stored: string | null | undefined) => void
+}
+
+/** The MongoDB path of a validated metadata key: every segment escaped like keys inside values. */
+export function metadataFieldPath(path: MetadataPath): string {
+  return `metadata.${path.segments.map(escapeKey).join('.')}`
+}
+
+function decodeMetadata(stored: unknown): Metadata {
+  if (stored === null || stored === undefined || typeof stored !== 'object') return {}
+  return decodeValue(stored) as Metadata
+}
+
+/** Reads the value at `segments` of a decoded metadata object (own properties only). */
+function lookup(metadata: Metadata, segments: string[]): { found: boolean; value?: MetadataValue } {
+  let current: unknown = metadata
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current) || current instanceof Date) {
+      return { found: false }
+    }
+    if (!Object.prototype.hasOwnProperty.call(current, segment)) return { found: false }
+    current = (current as Record<string, unknown>)[segment]
+  }
+  return { found: true, value: current as MetadataValue }
+}
+
+async function readStoredMetadata(ctx: MetadataContext): Promise<Metadata> {
+  const doc = await ctx.collections.sessions.findOne({ _id: ctx.sessionId }, { projection: { metadata: 1 } })
+  return decodeMetadata(doc?.metadata)
+}
+
+/**
+ * Applies the update to a copy of the current metadata, to check the total size and that every
+ * dotted path can be created (MongoDB refuses `a.b` when `a` holds a string or an array).
+ */
+function simulateUpdate(current: Metadata, entries: ReturnType<typeof validateMetadataUpdate>['entries']): number {
+  const next = structuredClone(current) as Record<string, unknown>
+  for (const { path, value } of entries) {
+    let target: Record<string, unknown> = next
+    for (let i = 0; i < path.segments.length - 1; i++) {
+      const segment = path.segments[i]!
+      const child = Object.prototype.hasOwnProperty.call(target, segment) ? target[segment] : undefined
+      if (child === undefined || child === null) {
+        const created: Record<string, unknown> = {}
+        Object.defineProperty(target, segment, { value: created, enumerable: true, writable: true, configurable: true })
+        target = created
+      } else if (typeof child === 'object' && !Array.isArray(child) && !(child instanceof Date)) {
+        target = child as Record<string, unknown>
+      } else {
+        const prefix = path.segments.slice(0, i + 1).join('.')
+        throw new ValidationError(
+          `metadata key ${JSON.stringify(path.key)}: '${prefix}' holds a ${Array.isArray(child) ? 'list' : typeof child}, not an object`,
+          { field: path.key },
+        )
+      }
+    }
+    const last = path.segments[path.segments.length - 1]!
+    Object.defineProperty(target, last, { value, enumerable: true, writable: true, configurable: true })
+  }
+  return Buffer.byteLength(JSON.stringify(next), 'utf8')
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
+}
+
+function isPathNotViable(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return code === 28 || code === 2
+}
+
+/**
+ * Upserts the session document. Two first writes racing on a new session can both try to insert;
+ * the loser gets a duplicate-key error and simply retries as an update.
+ */
+async function upsertSession(
+  ctx: MetadataContext,
+  update: UpdateFilter<SessionDocument>,
+  what: string,
+): Promise<Document | null> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ctx.collections.sessions.findOneAndUpdate({ _id: ctx.sessionId }, update, {
+        upsert: true,
+        returnDocument: 'after',
+        projection: { metadata: 1, application_name: 1 },
+      })
+    } catch (error) {
+      if (isDuplicateKey(error) && attempt === 0) continue
+      if (isPathNotViable(error)) {
+        throw new ValidationError(`${what}: ${describeError(error)}`, { field: 'metadata', cause: error })
+      }
+      throw new StorageOperationError(`${what} failed for session '${ctx.sessionId}'`, { cause: error })
+    }
+  }
+}
+
+function outboxPush(ctx: MetadataContext, call: HookCall) {
+  const pending = call.takePending()
+  const entries = ctx.durable ? pending.map((p) => toOutboxEntry(p.notification)) : []
+  return { pending, push: entries.length > 0 ? { $push: { outbox: { $each: entries } } } : {} }
+}
+
+function committed(ctx: MetadataContext, call: HookCall, pending: ReturnType<HookCall['takePending']>, doc: Document | null) {
+  ctx.onStoredApplicationName?.(doc?.application_name as string | null | undefined)
+  call.dispatch(pending, ctx.durable ? { collection: 'sessions', documentId: ctx.sessionId } : null)
+}
+
+/** Storage operation of `updateMetadata`: merges `metadata` and returns the session's metadata afterwards. */
+export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, call: HookCall): Promise<Metadata> {
+  const validated = validateMetadataUpdate(input)
+  if (validated.entries.length === 0) {
+    call.takePending()
+    return readStoredMetadata(ctx)
+  }
+  const current = await readStoredMetadata(ctx)
+  const total = simulateUpdate(current, validated.entries)
+  if (total > METADATA_LIMITS.maxTotalBytes) {
+    throw new ValidationError(
+      `session metadata would be ${total} bytes as JSON; at most ${METADATA_LIMITS.maxTotalBytes} are kept per session`,
+      { field: 'metadata' },
+    )
+  }
+  const now = new Date()
+  const set: Document = { updated_at: now }
+  for (const { path, value } of validated.entries) set[metadataFieldPath(path)] = encodeValue(value)
+  const { pending, push } = outboxPush(ctx, call)
+  const update = {
+    $set: set,
+    $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['metadata', 'updated_at', 'outbox']),
+    ...push,
+  } as UpdateFilter<SessionDocument>
+  log.debug({ session_id: ctx.sessionId, keys: validated.entries.map((e) => e.path.key) }, 'metadata update')
+  const doc = await upsertSession(ctx, update, 'metadata update')
+  committed(ctx, call, pending, doc)
+  return decodeMetadata(doc?.metadata)
+}
+
+/** Storage operation of `deleteMetadata`: removes `keys` and returns the session's metadata afterwards. */
+export async function storeMetadataDelete(ctx: MetadataContext, input: unknown, call: HookCall): Promise<Metadata> {
+  const paths = validateMetadataKeys(input)
+  if (paths.length === 0) {
+    call.takePending()
+    return readStoredMetadata(ctx)
+  }
+  // `$unset` of both `a` and `a.b` is refused by MongoDB; deleting `a` already deletes `a.b`.
+  const keys = new Set(paths.map((p) => p.key))
+  const effective = paths.filter((p) => !p.segments.some((_, n) => n > 0 && keys.has(p.segments.slice(0, n).join('.'))))
+  const now = new Date()
+  const unset: Document = {}
+  for (const path of effective) unset[metadataFieldPath(path)] = ''
+  const { pending, push } = outboxPush(ctx, call)
+  const update = {
+    $unset: unset,
+    $set: { updated_at: now },
+    $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['metadata', 'updated_at', 'outbox']),
+    ...push,
+  } as UpdateFilter<SessionDocument>
+  log.debug({ session_id: ctx.sessionId, keys: effective.map((p) => p.key) }, 'metadata delete')
+  const doc = await upsertSession(ctx, update, 'metadata delete')
+  committed(ctx, call, pending, doc)
+  return decodeMetadata(doc?.metadata)
+}
+
+/**
+ * Storage operation of `getMetadata`: the whole metadata object, or only `keys` (a result key is
+ * the requested key as given, dotted keys included; missing keys are left out).
+ */
+export async function loadMetadata(ctx: MetadataContext, input: { keys?: unknown } | undefined, call: HookCall): Promise<Metadata> {
+  const paths = input?.keys === undefined ? undefined : validateMetadataKeys(input.keys)
+  const pending = call.takePending()
+  let metadata: Metadata
+  try {
+    metadata = await readStoredMetadata(ctx)
+  } catch (error) {
+    throw new StorageOperationError(`metadata read failed for session '${ctx.sessionId}'`, { cause: error })
+  }
+  call.dispatch(pending, null)
+  if (!paths) return metadata
+  const out: Metadata = {}
+  for (const path of paths) {
+    const { found, value } = lookup(metadata, path.segments)
+    if (found) {
+      Object.defineProperty(out, path.key, { value, enumerable: true, writable: true, configurable: true })
+    }
+  }
+  return out
+}
+
+/** Logs (once per caller) that a stored application name differs from the configured one. */
+export function applicationNameChecker(sessionId: string, configured: string | null): (stored: string | null | undefined) => void {
+  let warned = false
+  return (stored) => {
+    if (warned || configured === null || stored === undefined || stored === configured) return
+    warned = true
+    log.warn(
+      { session_id: sessionId, stored: stored, configured },
+      'application name is immutable once the session exists | the configured value was ignored',
+    )
+  }
+}
