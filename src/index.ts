@@ -9,6 +9,16 @@ export {
   type MongoDBSessionManagerOptions,
 } from './session/manager.js'
 export { DEFAULT_CLIENT_OPTIONS } from './session/connection.js'
+export {
+  MongoDBSessionManagerFactory,
+  initializeGlobalFactory,
+  getGlobalFactory,
+  closeGlobalFactory,
+  createMongoDBSessionManager,
+  type MongoDBSessionManagerFactoryOptions,
+  type SessionManagerDefaults,
+  type ConnectionStats,
+} from './session/factory.js'
 export { MongoStorage, type MongoStorageOptions } from './storage/mongo-storage.js'
 export type { DeletedCounts } from './storage/session-delete.js'
 export type { SessionCollections } from './storage/collections.js'

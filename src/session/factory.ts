@@ -1,0 +1,161 @@
+/**
+ * One shared `MongoClient` (one connection pool) for many per-request session managers.
+ *
+ * In a web server, create the factory once at startup and a manager per request:
+ * `factory.createSessionManager(sessionId)` costs no I/O — indexes are ensured once per process and
+ * client, and the session document is created lazily by the first write. Closing the factory
+ * closes the client if the factory created it; a borrowed client is left open.
+ */
+import type { MongoClient, MongoClientOptions } from 'mongodb'
+import { ClosedError, ConfigurationError } from '../errors.js'
+import { describeError, log } from '../logging.js'
+import { ensureIndexes, openCollections } from '../storage/collections.js'
+import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
+import { resolveConnection } from './connection.js'
+import { DEFAULT_DATABASE_NAME } from './defaults.js'
+import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
+
+/** Per-manager options the factory fills in: everything but the connection. */
+export type SessionManagerDefaults = Omit<MongoDBSessionManagerOptions, 'client' | 'connectionString' | 'clientOptions' | 'sessionId'>
+
+export type MongoDBSessionManagerFactoryOptions = SessionManagerDefaults & {
+  /** Connection string: the factory creates and owns the client. */
+  connectionString?: string
+  clientOptions?: MongoClientOptions
+  /** Existing client: borrowed, never closed by the factory. */
+  client?: MongoClient
+}
+
+export interface ConnectionStats {
+  status: 'connected' | 'error' | 'closed'
+  ownsClient: boolean
+  databaseName: string
+  server?: Pick<ServerCapabilities, 'engine' | 'version'>
+  error?: string
+}
+
+export class MongoDBSessionManagerFactory {
+  readonly #client: MongoClient
+  readonly #ownsClient: boolean
+  readonly #defaults: SessionManagerDefaults
+  #closed = false
+
+  constructor(options: MongoDBSessionManagerFactoryOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError('MongoDBSessionManagerFactory options must be an object')
+    }
+    const { connectionString, clientOptions, client, ...defaults } = options
+    const resolved = resolveConnection({ client, connectionString, clientOptions })
+    this.#client = resolved.client
+    this.#ownsClient = resolved.owned
+    this.#defaults = defaults
+  }
+
+  /** The shared client. */
+  get client(): MongoClient {
+    return this.#client
+  }
+
+  /** Connects, checks the server answers, and ensures indexes. Optional: the first operation does it too. */
+  async connect(): Promise<this> {
+    this.#assertOpen()
+    await this.#client.connect()
+    await this.#client.db('admin').command({ ping: 1 })
+    if (this.#defaults.ensureIndexes !== false) {
+      const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
+      await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''))
+    }
+    return this
+  }
+
+  /** A manager for `sessionId` on the shared client; `overrides` replace the factory's defaults. */
+  createSessionManager(sessionId: string, overrides: SessionManagerDefaults = {}): MongoDBSessionManager {
+    this.#assertOpen()
+    return new MongoDBSessionManager({ ...this.#defaults, ...overrides, sessionId, client: this.#client })
+  }
+
+  /** Connection health for `/health` endpoints. Never throws; never includes the connection string. */
+  async getConnectionStats(): Promise<ConnectionStats> {
+    const databaseName = this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME
+    if (this.#closed) return { status: 'closed', ownsClient: this.#ownsClient, databaseName }
+    try {
+      await this.#client.db('admin').command({ ping: 1 })
+      const { engine, version } = await detectCapabilities(this.#client)
+      return { status: 'connected', ownsClient: this.#ownsClient, databaseName, server: { engine, version } }
+    } catch (error) {
+      return { status: 'error', ownsClient: this.#ownsClient, databaseName, error: describeError(error) }
+    }
+  }
+
+  /** Closes the client if the factory created it. Managers made by the factory must not be used afterwards. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownsClient) await this.#client.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('MongoDBSessionManagerFactory')
+  }
+}
+
+let globalFactory: MongoDBSessionManagerFactory | undefined
+
+/**
+ * Opt-in convenience for apps that prefer a process-wide factory (e.g. set up in a server's
+ * startup hook). Replacing an existing global factory closes it first (with a warning).
+ */
+export async function initializeGlobalFactory(
+  options: MongoDBSessionManagerFactoryOptions,
+): Promise<MongoDBSessionManagerFactory> {
+  const factory = new MongoDBSessionManagerFactory(options)
+  const previous = globalFactory
+  globalFactory = factory
+  if (previous) {
+    log.warn({}, 'initializeGlobalFactory called again: closing the previous global factory')
+    await previous.close()
+  }
+  try {
+    await factory.connect()
+  } catch (error) {
+    if (globalFactory === factory) globalFactory = undefined
+    await factory.close()
+    throw error
+  }
+  return factory
+}
+
+/** The global factory; throws a {@link ConfigurationError} when `initializeGlobalFactory` was not called. */
+export function getGlobalFactory(): MongoDBSessionManagerFactory {
+  if (!globalFactory) {
+    throw new ConfigurationError('the global factory is not initialized: call initializeGlobalFactory() first')
+  }
+  return globalFactory
+}
+
+/** Closes and forgets the global factory. Safe to call when there is none. */
+export async function closeGlobalFactory(): Promise<void> {
+  const factory = globalFactory
+  globalFactory = undefined
+  await factory?.close()
+}
+
+/**
+ * Creates a manager and checks the connection before returning it (fail fast at startup).
+ * `new MongoDBSessionManager(options)` is the lazy alternative.
+ */
+export async function createMongoDBSessionManager(options: MongoDBSessionManagerOptions): Promise<MongoDBSessionManager> {
+  const manager = new MongoDBSessionManager(options)
+  try {
+    await manager.client.db('admin').command({ ping: 1 })
+    await manager.ensureSession()
+  } catch (error) {
+    await manager.close()
+    throw error
+  }
+  return manager
+}
