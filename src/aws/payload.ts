@@ -49,3 +49,13 @@ export function stringAttributes(
 export function isInvalidNotification(error: unknown): boolean {
   return error instanceof InvalidNotificationError || error instanceof ConfigurationError
 }
+
+/** The attribute carrying the event id, added by the senders when the payload asks for it. */
+export const EVENT_ID_ATTRIBUTE = 'event_id'
+
+/** The payload's attributes plus `event_id` when `payload.event_id_attribute` is `true`. */
+export function attributesWithEventId(notification: Notification): Record<string, string> {
+  const attributes = payloadAttributes(notification, 'attributes')
+  if (notification.payload.event_id_attribute === true) attributes[EVENT_ID_ATTRIBUTE] = notification.eventId
+  return attributes
+}

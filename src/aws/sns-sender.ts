@@ -8,7 +8,7 @@ import { log } from '../logging.js'
 import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
 import { ClientCache, isPermanentAwsError, type AwsClientLike } from './aws-client.js'
 import { snsPackage } from './optional-packages.js'
-import { isInvalidNotification, payloadAttributes, payloadString, stringAttributes } from './payload.js'
+import { attributesWithEventId, isInvalidNotification, payloadString, stringAttributes } from './payload.js'
 import { parseTopicArn } from './targets.js'
 
 /** The channel name of SNS notifications. */
@@ -40,7 +40,7 @@ export function createSnsSender(options: SnsSenderOptions = {}): NotificationSen
     async send(notification: Notification, sendOptions?: NotificationSendOptions): Promise<void> {
       const subject = payloadString(notification, 'subject')
       const message = payloadString(notification, 'message')
-      const attributes = payloadAttributes(notification, 'attributes')
+      const attributes = attributesWithEventId(notification)
       const topic = parseTopicArn(notification.target, 'target')
       const { PublishCommand } = await snsPackage.load()
       const client = await clientFor(options.region ?? topic.region)

@@ -9,7 +9,7 @@ import { log } from '../logging.js'
 import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
 import { ClientCache, isPermanentAwsError, regionFromEnvironment, type AwsClientLike } from './aws-client.js'
 import { sqsPackage } from './optional-packages.js'
-import { isInvalidNotification, payloadAttributes, payloadString, stringAttributes } from './payload.js'
+import { attributesWithEventId, isInvalidNotification, payloadString, stringAttributes } from './payload.js'
 import { parseQueueUrl } from './targets.js'
 
 /** The channel name of SQS notifications. */
@@ -40,7 +40,7 @@ export function createSqsSender(options: SqsSenderOptions = {}): NotificationSen
     channel: SQS_CHANNEL,
     async send(notification: Notification, sendOptions?: NotificationSendOptions): Promise<void> {
       const body = payloadString(notification, 'body')
-      const attributes = payloadAttributes(notification, 'attributes')
+      const attributes = attributesWithEventId(notification)
       const queue = parseQueueUrl(notification.target, 'target')
       const { SendMessageCommand } = await sqsPackage.load()
       const client = await clientFor(options.region ?? queue.region ?? regionFromEnvironment())

@@ -37,7 +37,14 @@ export function parseTopicArn(value: string, option: string): TopicArn {
         `or "none" to send nothing)`,
     )
   }
-  const [, partition, region, accountId, topicName, fifo] = match as unknown as [string, string, string, string, string, string?]
+  const [, partition, region, accountId, topicName, fifo] = match as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ]
   return { arn, partition, region, accountId, topicName, fifo: fifo !== undefined }
 }
 

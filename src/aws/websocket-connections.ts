@@ -41,8 +41,8 @@ export async function registerWebSocketConnection(
   validateConnectionId(connectionId)
   const coll = sessions as Collection<Document>
   const result = await coll.updateOne(
-    { _id: sessionId } as Filter<Document>,
-    { $addToSet: { websocket_connections: connectionId } } as UpdateFilter<Document>,
+    { _id: sessionId } as unknown as Filter<Document>,
+    { $addToSet: { websocket_connections: connectionId } } as unknown as UpdateFilter<Document>,
   )
   log.debug({ session_id: sessionId, connection_id: connectionId }, 'websocket connection registered')
   if (result.matchedCount === 0) throw new NotFoundError('session', sessionId)
@@ -56,8 +56,8 @@ export async function removeWebSocketConnection(
 ): Promise<void> {
   const coll = sessions as Collection<Document>
   await coll.updateOne(
-    { _id: sessionId } as Filter<Document>,
-    { $pull: { websocket_connections: connectionId } } as UpdateFilter<Document>,
+    { _id: sessionId } as unknown as Filter<Document>,
+    { $pull: { websocket_connections: connectionId } } as unknown as UpdateFilter<Document>,
   )
   log.debug({ session_id: sessionId, connection_id: connectionId }, 'websocket connection removed')
 }
@@ -65,7 +65,7 @@ export async function removeWebSocketConnection(
 /** The session's registered connection ids. */
 export async function listWebSocketConnections(sessions: SessionsCollection, sessionId: string): Promise<string[]> {
   const coll = sessions as Collection<Document>
-  const doc = await coll.findOne({ _id: sessionId } as Filter<Document>, {
+  const doc = await coll.findOne({ _id: sessionId } as unknown as Filter<Document>, {
     projection: { websocket_connections: 1 },
   })
   const ids: unknown = doc?.websocket_connections

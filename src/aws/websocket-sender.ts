@@ -28,6 +28,7 @@ export interface WebSocketSenderOptions {
 }
 
 const clients = new ClientCache()
+const MAX_REMEMBERED_EVENTS = 1_000
 
 /** `true` when API Gateway says the connection no longer exists. */
 export function isGoneError(error: unknown): boolean {
@@ -86,6 +87,8 @@ export function createWebSocketSender(options: WebSocketSenderOptions): Notifica
       }
       if (firstError !== undefined) {
         reached.set(notification.eventId, done)
+        // Bounded memory: forget the oldest partially delivered events (worst case, a duplicate post).
+        if (reached.size > MAX_REMEMBERED_EVENTS) reached.delete(reached.keys().next().value as string)
         throw firstError
       }
       reached.delete(notification.eventId)

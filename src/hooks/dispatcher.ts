@@ -278,7 +278,8 @@ function sleep(ms: number): Promise<void> {
 
 function positiveInteger(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`${name} must be a positive integer, got ${value}`)
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigurationError(`${name} must be a positive integer, got ${value}`)
   return value
 }
 

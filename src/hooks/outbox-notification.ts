@@ -39,7 +39,11 @@ export function newEventId(now: number = Date.now()): string {
 }
 
 /** Gives a hook's request its identity: a fresh event id, the session id, the creation time, 0 attempts. */
-export function createNotification(sessionId: string, request: NotificationRequest, now: Date = new Date()): Notification {
+export function createNotification(
+  sessionId: string,
+  request: NotificationRequest,
+  now: Date = new Date(),
+): Notification {
   return {
     eventId: newEventId(now.getTime()),
     sessionId,

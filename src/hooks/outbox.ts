@@ -63,7 +63,10 @@ export class OutboxEntryError extends MongoSessionError {
  * The entry to store for `notification`, in the same update as the change (`$push: { outbox: entry }`).
  * `relayDelayMs` sets `due_at` (default {@link DEFAULT_RELAY_DELAY_MS} after creation).
  */
-export function toOutboxEntry(notification: Notification, options: { relayDelayMs?: number } = {}): OutboxEntryDocument {
+export function toOutboxEntry(
+  notification: Notification,
+  options: { relayDelayMs?: number } = {},
+): OutboxEntryDocument {
   const createdAt = new Date(notification.createdAt.getTime())
   return {
     event_id: notification.eventId,
@@ -120,7 +123,7 @@ export async function markDelivered<T extends Document>(
   const entry = await resolveEntry(collection, documentId, entryOrEventId)
   if (!entry) return false
   const result = await collection.updateOne(
-    { _id: documentId } as Filter<T>,
+    { _id: documentId } as unknown as Filter<T>,
     { $pullAll: { outbox: [entry] } } as unknown as UpdateFilter<T>,
   )
   return result.modifiedCount > 0
@@ -141,7 +144,7 @@ export async function markFailed<T extends Document>(
   if (!entry) return false
   const failed: FailedOutboxEntryDocument = { ...entry, failed_at: now, error: reason.slice(0, 2000) }
   const result = await collection.updateOne(
-    { _id: documentId } as Filter<T>,
+    { _id: documentId } as unknown as Filter<T>,
     { $pullAll: { outbox: [entry] }, $push: { outbox_failed: failed } } as unknown as UpdateFilter<T>,
   )
   return result.modifiedCount > 0
@@ -153,7 +156,7 @@ async function resolveEntry<T extends Document>(
   entryOrEventId: OutboxEntryDocument | string,
 ): Promise<OutboxEntryDocument | undefined> {
   if (typeof entryOrEventId !== 'string') return entryOrEventId
-  const doc = await collection.findOne({ _id: documentId } as Filter<T>, { projection: { outbox: 1 } })
+  const doc = await collection.findOne({ _id: documentId } as unknown as Filter<T>, { projection: { outbox: 1 } })
   return doc ? outboxEntriesOf(doc).find((e) => e.event_id === entryOrEventId) : undefined
 }
 
@@ -183,7 +186,7 @@ export async function claimOutbox<T extends Document>(
   const now = options.now ?? new Date()
   const leaseUntil = new Date(now.getTime() + options.leaseMs)
   const doc = await collection.findOneAndUpdate(
-    { _id: documentId, ...leaseFree(now) } as Filter<T>,
+    { _id: documentId, ...leaseFree(now) } as unknown as Filter<T>,
     { $set: { outbox_lease_until: leaseUntil } } as unknown as UpdateFilter<T>,
     { returnDocument: 'after', projection: { outbox: 1, outbox_failures: 1, outbox_lease_until: 1 } },
   )
@@ -202,7 +205,7 @@ export async function releaseOutbox<T extends Document>(
   claim: ClaimedOutbox,
   options: { retryAt?: Date } = {},
 ): Promise<void> {
-  const filter = { _id: claim.documentId, outbox_lease_until: claim.leaseUntil } as Filter<T>
+  const filter = { _id: claim.documentId, outbox_lease_until: claim.leaseUntil } as unknown as Filter<T>
   const update = options.retryAt
     ? { $set: { outbox_lease_until: options.retryAt }, $inc: { outbox_failures: 1 } }
     : { $unset: { outbox_lease_until: '', outbox_failures: '' } }
@@ -219,7 +222,7 @@ export async function findPendingOutboxDocuments<T extends Document>(
 ): Promise<string[]> {
   const now = options.now ?? new Date()
   const docs = await collection
-    .find({ 'outbox.due_at': { $lte: now }, ...leaseFree(now) } as Filter<T>, { projection: { _id: 1 } })
+    .find({ 'outbox.due_at': { $lte: now }, ...leaseFree(now) } as unknown as Filter<T>, { projection: { _id: 1 } })
     .limit(options.limit ?? 100)
     .toArray()
   return docs.map((d) => String(d._id))

@@ -37,14 +37,7 @@ export interface Feedback {
 export const MAX_FEEDBACK_COMMENT_LENGTH = 10_000
 
 /** JSON value accepted as metadata (Dates allowed). */
-export type MetadataValue =
-  | string
-  | number
-  | boolean
-  | null
-  | Date
-  | MetadataValue[]
-  | { [key: string]: MetadataValue }
+export type MetadataValue = string | number | boolean | null | Date | MetadataValue[] | { [key: string]: MetadataValue }
 
 export type Metadata = Record<string, MetadataValue>
 
