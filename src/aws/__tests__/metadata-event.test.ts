@@ -1,0 +1,96 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { Metadata } from '../../hooks/types.js'
+import { metadataEventText } from '../metadata-changes.js'
+import { buildMetadataEvent, filterMetadataFields, serializeMetadataEvent } from '../metadata-event.js'
+
+const now = new Date('2024-01-26T10:30:45.123Z')
+
+describe('metadata event body', () => {
+  it('has the exact seed shape, keys in order, timestamp with ms and Z', () => {
+    const body = buildMetadataEvent({
+      sessionId: 'user-session-123',
+      operation: 'update',
+      changes: { status: 'processing', agent_state: 'thinking', priority: 'high', internal_field: 'value' },
+      fields: ['status', 'agent_state', 'priority'],
+      now,
+    })
+    expect(serializeMetadataEvent(body!)).toBe(
+      '{"session_id":"user-session-123","event":"metadata_update","operation":"update",' +
+        '"metadata":{"status":"processing","agent_state":"thinking","priority":"high"},' +
+        '"timestamp":"2024-01-26T10:30:45.123Z"}',
+    )
+  })
+
+  it('serialises Dates as ISO strings', () => {
+    const body = buildMetadataEvent({
+      sessionId: 's',
+      operation: 'update',
+      changes: { due: new Date('2025-02-03T04:05:06.007Z'), nested: { at: new Date(0) } },
+      fields: undefined,
+      now,
+    })
+    expect(body!.metadata).toEqual({ due: '2025-02-03T04:05:06.007Z', nested: { at: '1970-01-01T00:00:00.000Z' } })
+  })
+
+  it('nothing to send when no listed field changed', () => {
+    expect(buildMetadataEvent({ sessionId: 's', operation: 'update', changes: { other: 1 }, fields: ['status'] })).toBe(
+      undefined,
+    )
+    expect(buildMetadataEvent({ sessionId: 's', operation: 'update', changes: {}, fields: undefined })).toBe(undefined)
+    expect(filterMetadataFields({ a: 1 }, [])).toBe(undefined)
+  })
+
+  it('deletes carry the deleted listed keys as null (the reference lost them)', () => {
+    const text = metadataEventText('s', 'delete', { keys: ['status', 'secret'] }, ['status'])
+    expect(JSON.parse(text!)).toMatchObject({ operation: 'delete', metadata: { status: null } })
+    expect(JSON.parse(text!).metadata).not.toHaveProperty('secret')
+    expect(metadataEventText('s', 'delete', { keys: ['secret'] }, ['status'])).toBe(undefined)
+    expect(JSON.parse(metadataEventText('s', 'delete', { keys: ['a', 'b'] }, undefined)!).metadata).toEqual({
+      a: null,
+      b: null,
+    })
+  })
+
+  it('get announces nothing', () => {
+    expect(metadataEventText('s', 'get', {}, undefined)).toBe(undefined)
+  })
+
+  const jsonValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      fc.string(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.date({ noInvalidDate: true }),
+      fc.array(tie('value'), { maxLength: 4 }),
+      fc.dictionary(fc.string(), tie('value'), { maxKeys: 4 }),
+    ),
+  })).value
+
+  it('any metadata → valid JSON with only listed fields (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), jsonValue, { maxKeys: 8 }),
+        fc.option(fc.array(fc.string({ minLength: 1 }), { maxLength: 5 })),
+        fc.string(),
+        (changes, fields, sessionId) => {
+          const text = metadataEventText(sessionId, 'update', { metadata: changes as Metadata }, fields ?? undefined)
+          const expectedKeys = Object.keys(changes).filter((k) => fields === null || fields.includes(k))
+          if (expectedKeys.length === 0) {
+            expect(text).toBe(undefined)
+            return
+          }
+          const parsed = JSON.parse(text!) as Record<string, unknown>
+          expect(Object.keys(parsed)).toEqual(['session_id', 'event', 'operation', 'metadata', 'timestamp'])
+          expect(parsed.session_id).toBe(sessionId)
+          expect(parsed.event).toBe('metadata_update')
+          expect(Object.keys(parsed.metadata as object).sort()).toEqual([...expectedKeys].sort())
+          expect(parsed.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+})
