@@ -11,7 +11,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto'
 import type { Message, Snapshot } from '@strands-agents/sdk'
-import { BSON, type Document } from 'mongodb'
+import { BSON, MongoBulkWriteError, type Document } from 'mongodb'
 import { DocumentTooLargeError, SessionConflictError, StorageOperationError } from '../errors.js'
 import { log } from '../logging.js'
 import type { SessionCollections } from './collections.js'
@@ -278,23 +278,27 @@ export class AgentStore {
     })
   }
 
-  /** Upserts the documents; 'collision' when a document of another save already holds one of the ids. */
+  /**
+   * Inserts the documents; 'collision' when a document of another save already holds one of the ids.
+   * (An insert, not an upsert with `$setOnInsert`: FerretDB 1.24 drops top-level empty arrays there.)
+   */
   async #insertMessages(docs: MessageDocument[], opId: string): Promise<'ok' | 'collision'> {
     if (docs.length === 0) return 'ok'
     const { messages } = this.#options.collections
-    const result = await withRetry('insert messages', () =>
-      messages.bulkWrite(
-        docs.map(({ _id, ...rest }) => ({
-          updateOne: { filter: { _id }, update: { $setOnInsert: rest }, upsert: true },
-        })),
-        { ordered: false },
-      ),
-    )
-    if (result.upsertedCount === docs.length) return 'ok'
-    const upserted = new Set(Object.keys(result.upsertedIds).map(Number))
-    const matched = docs.filter((_, i) => !upserted.has(i)).map((d) => d._id)
-    // Matched documents are ours when an earlier attempt of this save wrote them before its reply was lost.
-    const foreign = await messages.countDocuments({ _id: { $in: matched }, op_id: { $ne: opId } })
+    const duplicates = await withRetry('insert messages', async () => {
+      try {
+        await messages.insertMany(docs, { ordered: false })
+        return []
+      } catch (error) {
+        if (!(error instanceof MongoBulkWriteError)) throw error
+        const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
+        if (writeErrors.length === 0 || writeErrors.some((w) => w.code !== 11000)) throw error
+        return writeErrors.map((w) => docs[w.index]!._id)
+      }
+    })
+    if (duplicates.length === 0) return 'ok'
+    // A duplicate is ours when an earlier attempt of this save wrote it before its reply was lost.
+    const foreign = await messages.countDocuments({ _id: { $in: duplicates }, op_id: { $ne: opId } })
     if (foreign === 0) return 'ok'
     await messages.deleteMany({ _id: { $in: docs.map((d) => d._id) }, op_id: opId })
     return 'collision'
