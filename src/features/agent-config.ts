@@ -77,7 +77,8 @@ function promptMetadataFromDoc(doc: Document | undefined): PromptMetadata | null
   const pm: PromptMetadata = {}
   if (typeof doc.prompt_id === 'string') pm.promptId = doc.prompt_id
   if (typeof doc.prompt_name === 'string') pm.promptName = doc.prompt_name
-  if (typeof doc.prompt_version === 'string' || typeof doc.prompt_version === 'number') pm.promptVersion = doc.prompt_version
+  if (typeof doc.prompt_version === 'string' || typeof doc.prompt_version === 'number')
+    pm.promptVersion = doc.prompt_version
   if (typeof doc.deployment_id === 'string') pm.deploymentId = doc.deployment_id
   if (typeof doc.deployment_name === 'string') pm.deploymentName = doc.deployment_name
   if (typeof doc.temperature === 'number') pm.temperature = doc.temperature
@@ -87,7 +88,8 @@ function promptMetadataFromDoc(doc: Document | undefined): PromptMetadata | null
 
 function toConfig(agentId: string, agent: Partial<AgentStateDocument> | undefined): AgentConfig {
   const config = agent?.config
-  const prompt = config?.system_prompt === undefined ? null : (decodeValue(config.system_prompt) as string | unknown[] | null)
+  const prompt =
+    config?.system_prompt === undefined ? null : (decodeValue(config.system_prompt) as string | unknown[] | null)
   return {
     agentId,
     model: typeof config?.model === 'string' ? config.model : null,
@@ -103,7 +105,11 @@ async function notFound(collections: SessionCollections, sessionId: string, agen
 }
 
 /** Reads one agent's configuration; unknown session or agent → {@link NotFoundError}. */
-export async function loadAgentConfig(collections: SessionCollections, sessionId: string, agentId: string): Promise<AgentConfig> {
+export async function loadAgentConfig(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const doc = await collections.sessions.findOne(
     { _id: sessionId },
@@ -152,7 +158,9 @@ export async function storeAgentConfigUpdate(
     set[agentField(agentId, 'config.system_prompt')] = encodeValue(validateSystemPrompt(update.systemPrompt))
   }
   if (update.promptMetadata !== undefined) {
-    set[agentField(agentId, 'config.prompt_metadata')] = promptMetadataToDoc(validatePromptMetadata(update.promptMetadata))
+    set[agentField(agentId, 'config.prompt_metadata')] = promptMetadataToDoc(
+      validatePromptMetadata(update.promptMetadata),
+    )
   }
   if (Object.keys(set).length === 0) return loadAgentConfig(collections, sessionId, agentId)
   return writeConfig(collections, sessionId, agentId, set)
@@ -190,7 +198,11 @@ export async function loadAgents(collections: SessionCollections, sessionId: str
 }
 
 /** Messages in the agent's active conversation (`message_count`, maintained by the core's saves). */
-export async function loadMessageCount(collections: SessionCollections, sessionId: string, agentId: string): Promise<number> {
+export async function loadMessageCount(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+): Promise<number> {
   validateIdentifier(agentId, 'agentId')
   const doc = await collections.sessions.findOne(
     { _id: sessionId },
@@ -235,10 +247,12 @@ export function systemPromptJson(prompt: unknown): string | unknown[] | null {
   return JSON.parse(JSON.stringify(prompt)) as unknown[]
 }
 
+/** Outcome of {@link captureAgentConfig}. */
+export type CaptureOutcome = 'written' | 'unchanged' | 'no-agent' | 'failed'
+
 /**
- * Records the agent's model id and system prompt when they differ from what is stored (a
- * conditional update: unchanged config costs no write). Returns whether anything was written.
- * Never throws: capture failures are logged.
+ * Records the agent's model id and system prompt when they differ from the last capture (a
+ * conditional update: an unchanged config costs no write). Never throws: failures are logged.
  */
 export async function captureAgentConfig(
   collections: SessionCollections,
@@ -246,7 +260,7 @@ export async function captureAgentConfig(
   agentId: string,
   model: string | null,
   systemPrompt: string | unknown[] | null,
-): Promise<boolean> {
+): Promise<CaptureOutcome> {
   const fingerprint = configFingerprint(model, systemPrompt)
   try {
     const result = await collections.sessions.updateOne(
@@ -264,9 +278,14 @@ export async function captureAgentConfig(
         },
       },
     )
-    return result.modifiedCount > 0
+    if (result.matchedCount > 0) return 'written'
+    const exists = await collections.sessions.findOne(
+      { _id: sessionId, [agentField(agentId, AGENT_EXISTS_FIELD)]: { $exists: true } },
+      { projection: { _id: 1 } },
+    )
+    return exists ? 'unchanged' : 'no-agent'
   } catch (error) {
     log.warn({ session_id: sessionId, agent_id: agentId, error: describeError(error) }, 'agent config capture failed')
-    return false
+    return 'failed'
   }
 }

@@ -10,7 +10,8 @@ export function encodeCursor(kind: string, position: Record<string, unknown>): s
 
 /** Decodes a cursor made by {@link encodeCursor} for `kind`; anything else is a {@link ValidationError}. */
 export function decodeCursor(cursor: unknown, kind: string): Record<string, unknown> {
-  if (typeof cursor !== 'string' || cursor.length > 2048) throw new ValidationError('invalid cursor', { field: 'cursor' })
+  if (typeof cursor !== 'string' || cursor.length > 2048)
+    throw new ValidationError('invalid cursor', { field: 'cursor' })
   let parsed: unknown
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))

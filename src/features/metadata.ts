@@ -139,7 +139,12 @@ function outboxPush(ctx: MetadataContext, call: HookCall) {
   return { pending, push: entries.length > 0 ? { $push: { outbox: { $each: entries } } } : {} }
 }
 
-function committed(ctx: MetadataContext, call: HookCall, pending: ReturnType<HookCall['takePending']>, doc: Document | null) {
+function committed(
+  ctx: MetadataContext,
+  call: HookCall,
+  pending: ReturnType<HookCall['takePending']>,
+  doc: Document | null,
+) {
   ctx.onStoredApplicationName?.(doc?.application_name as string | null | undefined)
   call.dispatch(pending, ctx.durable ? { collection: 'sessions', documentId: ctx.sessionId } : null)
 }
@@ -204,7 +209,11 @@ export async function storeMetadataDelete(ctx: MetadataContext, input: unknown, 
  * Storage operation of `getMetadata`: the whole metadata object, or only `keys` (a result key is
  * the requested key as given, dotted keys included; missing keys are left out).
  */
-export async function loadMetadata(ctx: MetadataContext, input: { keys?: unknown } | undefined, call: HookCall): Promise<Metadata> {
+export async function loadMetadata(
+  ctx: MetadataContext,
+  input: { keys?: unknown } | undefined,
+  call: HookCall,
+): Promise<Metadata> {
   const paths = input?.keys === undefined ? undefined : validateMetadataKeys(input.keys)
   const pending = call.takePending()
   let metadata: Metadata
@@ -226,7 +235,10 @@ export async function loadMetadata(ctx: MetadataContext, input: { keys?: unknown
 }
 
 /** Logs (once per caller) that a stored application name differs from the configured one. */
-export function applicationNameChecker(sessionId: string, configured: string | null): (stored: string | null | undefined) => void {
+export function applicationNameChecker(
+  sessionId: string,
+  configured: string | null,
+): (stored: string | null | undefined) => void {
   let warned = false
   return (stored) => {
     if (warned || configured === null || stored === undefined || stored === configured) return

@@ -58,7 +58,9 @@ export function validatePromptMetadata(input: unknown): PromptMetadata {
   if (version !== undefined) {
     if (typeof version === 'number') {
       if (!Number.isFinite(version)) {
-        throw new ValidationError('promptMetadata.promptVersion must be finite', { field: 'promptMetadata.promptVersion' })
+        throw new ValidationError('promptMetadata.promptVersion must be finite', {
+          field: 'promptMetadata.promptVersion',
+        })
       }
       out.promptVersion = version
     } else {
@@ -104,7 +106,9 @@ export function validateSystemPrompt(value: unknown): string | unknown[] {
       throw new ValidationError('systemPrompt is not JSON-serialisable', { field: 'systemPrompt', cause: error })
     }
     if (Buffer.byteLength(json, 'utf8') > MAX_SYSTEM_PROMPT_BYTES) {
-      throw new ValidationError(`systemPrompt is larger than ${MAX_SYSTEM_PROMPT_BYTES} bytes`, { field: 'systemPrompt' })
+      throw new ValidationError(`systemPrompt is larger than ${MAX_SYSTEM_PROMPT_BYTES} bytes`, {
+        field: 'systemPrompt',
+      })
     }
     return JSON.parse(json) as unknown[]
   }

@@ -61,7 +61,8 @@ export function validateFeedbackInput(input: unknown): ValidatedFeedback {
   const comment = optionalText(record.comment, 'comment', MAX_FEEDBACK_COMMENT_LENGTH)
   const messageId = optionalText(record.messageId, 'messageId', MAX_FEEDBACK_REFERENCE_LENGTH)
   const userId = optionalText(record.userId, 'userId', MAX_FEEDBACK_REFERENCE_LENGTH)
-  const agentId = record.agentId === undefined || record.agentId === null ? null : validateIdentifier(record.agentId, 'agentId')
+  const agentId =
+    record.agentId === undefined || record.agentId === null ? null : validateIdentifier(record.agentId, 'agentId')
   return { rating, comment, messageId, agentId, userId }
 }
 

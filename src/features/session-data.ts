@@ -1,0 +1,293 @@
+/**
+ * `SessionData`: the session-data features of one session (metadata, metadata tool, feedback,
+ * hooks, metrics, agent configuration, guardrail audit, application name) behind one object that
+ * `MongoDBSessionManager` delegates to.
+ *
+ * @example
+ * ```ts
+ * const data = new SessionData({ collections, sessionId: 'user-session-123', applicationName: 'support-bot', metadataHook })
+ * await data.updateMetadata({ status: 'processing' })
+ * await data.addFeedback({ rating: 'down', comment: 'The response was incomplete' })
+ * ```
+ */
+import type { InvokableTool, LocalAgent } from '@strands-agents/sdk'
+import { ValidationError } from '../errors.js'
+import {
+  HookCall,
+  runInterceptors,
+  toHookList,
+  type Interceptor,
+  type NotificationDispatcherLike,
+} from '../hooks/compose.js'
+import type {
+  Feedback,
+  FeedbackHook,
+  FeedbackInput,
+  Metadata,
+  MetadataAction,
+  MetadataHook,
+  MetadataHookArgs,
+  MetadataHookResults,
+} from '../hooks/types.js'
+import type { SessionCollections } from '../storage/collections.js'
+import { toFeedbackInput, validateFeedbackInput } from '../validation/feedback.js'
+import { validateIdentifier } from '../validation/identifiers.js'
+import { validateMetadataKeys, validateMetadataUpdate } from '../validation/metadata.js'
+import {
+  loadAgentConfig,
+  loadAgents,
+  loadMessageCount,
+  storeAgentConfigUpdate,
+  storePromptMetadata,
+  type AgentConfig,
+  type AgentConfigUpdate,
+  type AgentSummary,
+  type PromptMetadata,
+} from './agent-config.js'
+import { registerSessionDataHooks, type AgentHooksOptions } from './agent-hooks.js'
+import {
+  loadFeedbackCounts,
+  loadFeedbackPage,
+  storeFeedback,
+  type FeedbackContext,
+  type FeedbackCounts,
+  type FeedbackPage,
+  type FeedbackPageOptions,
+} from './feedback.js'
+import { loadGuardrailEvents, type GuardrailEventPage } from './guardrails.js'
+import {
+  applicationNameChecker,
+  loadMetadata,
+  storeMetadataDelete,
+  storeMetadataUpdate,
+  type MetadataContext,
+} from './metadata.js'
+import { createMetadataTool, type MetadataToolOptions, type MetadataToolResult } from './metadata-tool.js'
+import { loadMetricsSummary, type MetricsSummary } from './metrics.js'
+import { sessionSkeleton } from './session-skeleton.js'
+
+/** Options of {@link SessionData}. */
+export interface SessionDataOptions {
+  collections: SessionCollections
+  /** Validated against `^[a-z0-9_-]+$`. */
+  sessionId: string
+  /** Written when this object creates the session; immutable afterwards (a different value is ignored with a warning). */
+  applicationName?: string | null
+  /** Interceptors around `addFeedback`, applied in order. */
+  feedbackHook?: FeedbackHook | readonly FeedbackHook[]
+  /** Interceptors around `updateMetadata` / `getMetadata` / `deleteMetadata` (and the metadata tool), applied in order. */
+  metadataHook?: MetadataHook | readonly MetadataHook[]
+  /**
+   * Durable delivery: notifications registered by hooks before the storage call are written in
+   * the same single-document write as the change (`outbox`), so a relay can deliver them after a crash.
+   */
+  durable?: boolean
+  /** Receives notifications to deliver (after the write succeeded, or immediately for those registered after it). */
+  dispatcher?: NotificationDispatcherLike
+  /** Passed to hooks as `context.manager`. */
+  manager?: unknown
+  /** Metadata fields declared for querying (indexed; filterable in `listSessions`). */
+  metadataFields?: readonly string[]
+}
+
+/** Options of {@link SessionData.registerAgentHooks}. */
+export type RegisterAgentHooksOptions = Pick<
+  AgentHooksOptions,
+  'metrics' | 'captureConfig' | 'guardrails' | 'onGuardrailEvent'
+>
+
+/** Session-data features of one session. All methods are async and safe to call concurrently. */
+export class SessionData {
+  readonly sessionId: string
+  readonly collections: SessionCollections
+  readonly applicationName: string | null
+  readonly durable: boolean
+  readonly metadataFields: readonly string[]
+  readonly #feedbackHooks: FeedbackHook[]
+  readonly #metadataHooks: MetadataHook[]
+  readonly #dispatcher: NotificationDispatcherLike | undefined
+  readonly #manager: unknown
+  readonly #metadataCtx: MetadataContext
+  readonly #feedbackCtx: FeedbackContext
+
+  constructor(options: SessionDataOptions) {
+    this.sessionId = validateIdentifier(options.sessionId, 'sessionId')
+    this.collections = options.collections
+    const appName = options.applicationName ?? null
+    if (appName !== null && (typeof appName !== 'string' || appName.length === 0 || appName.length > 256)) {
+      throw new ValidationError('applicationName must be a non-empty string of at most 256 characters', {
+        field: 'applicationName',
+      })
+    }
+    this.applicationName = appName
+    this.durable = options.durable ?? false
+    this.metadataFields = [...(options.metadataFields ?? [])]
+    this.#feedbackHooks = toHookList(options.feedbackHook, 'feedbackHook')
+    this.#metadataHooks = toHookList(options.metadataHook, 'metadataHook')
+    this.#dispatcher = options.dispatcher
+    this.#manager = options.manager
+    const onStoredApplicationName = applicationNameChecker(this.sessionId, appName)
+    this.#metadataCtx = {
+      collections: this.collections,
+      sessionId: this.sessionId,
+      applicationName: appName,
+      durable: this.durable,
+      onStoredApplicationName,
+    }
+    this.#feedbackCtx = { ...this.#metadataCtx }
+  }
+
+  #call(): HookCall {
+    return new HookCall(this.sessionId, this.#manager, this.#dispatcher)
+  }
+
+  async #runMetadata<A extends MetadataAction>(
+    action: A,
+    args: MetadataHookArgs[A],
+    base: (args: MetadataHookArgs[A], call: HookCall) => Promise<MetadataHookResults[A]>,
+  ): Promise<MetadataHookResults[A]> {
+    const call = this.#call()
+    try {
+      const hooks = this.#metadataHooks as unknown as Interceptor<A, MetadataHookArgs[A], MetadataHookResults[A]>[]
+      return await runInterceptors(hooks, (next) => base(next, call), action, this.sessionId, args, call)
+    } finally {
+      call.finish()
+    }
+  }
+
+  /**
+   * Merges `metadata` into the session's metadata and returns the metadata afterwards (or what the
+   * hooks return). Dotted keys address nested fields; object values replace the value at their key.
+   * Creates the session when it does not exist. Invalid keys/values → `ValidationError`, nothing written.
+   */
+  async updateMetadata(metadata: Metadata): Promise<Metadata> {
+    // Validated up front so hooks see clean, detached input; validated again below in case a hook changed it.
+    const clean = validateMetadataUpdate(metadata).metadata
+    return this.#runMetadata('update', { metadata: clean }, (args, call) =>
+      storeMetadataUpdate(this.#metadataCtx, args?.metadata, call),
+    )
+  }
+
+  /** The session's metadata (`{}` when the session does not exist), or only `keys` (missing keys left out). */
+  async getMetadata(keys?: string[]): Promise<Metadata> {
+    const args: MetadataHookArgs['get'] =
+      keys === undefined ? {} : { keys: validateMetadataKeys(keys).map((p) => p.key) }
+    return this.#runMetadata('get', args, (next, call) => loadMetadata(this.#metadataCtx, next, call))
+  }
+
+  /** Removes `keys` (missing keys are ignored) and returns the metadata afterwards. Creates the session when missing. */
+  async deleteMetadata(keys: string[]): Promise<Metadata> {
+    const clean = validateMetadataKeys(keys).map((p) => p.key)
+    return this.#runMetadata('delete', { keys: clean }, (args, call) =>
+      storeMetadataDelete(this.#metadataCtx, args?.keys, call),
+    )
+  }
+
+  /** A Strands tool (default name `manage_metadata`) whose calls go through the metadata hooks. */
+  getMetadataTool(options: MetadataToolOptions = {}): InvokableTool<unknown, MetadataToolResult> {
+    return createMetadataTool(this, options) as unknown as InvokableTool<unknown, MetadataToolResult>
+  }
+
+  /**
+   * Stores feedback (`rating`: `'up' | 'down' | null`) and returns the stored entry (or what the
+   * hooks return). Invalid input → `ValidationError`, nothing stored.
+   */
+  async addFeedback(feedback: FeedbackInput): Promise<Feedback> {
+    const clean = toFeedbackInput(validateFeedbackInput(feedback))
+    const call = this.#call()
+    try {
+      return await runInterceptors(
+        this.#feedbackHooks as unknown as Interceptor<'add', FeedbackInput, Feedback>[],
+        (next) => storeFeedback(this.#feedbackCtx, next, call),
+        'add',
+        this.sessionId,
+        clean,
+        call,
+      )
+    } finally {
+      call.finish()
+    }
+  }
+
+  /** Feedback of this session, oldest first, keyset-paged (`limit` 1–500, default 50). */
+  getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
+    return loadFeedbackPage(this.collections, this.sessionId, options)
+  }
+
+  /** Per-rating feedback counts kept on the session (zeros when the session does not exist). */
+  getFeedbackCounts(): Promise<FeedbackCounts> {
+    return loadFeedbackCounts(this.collections, this.sessionId)
+  }
+
+  /**
+   * Registers the metrics, config-capture and guardrail-audit hooks on `agent` (typically from the
+   * manager's `initAgent`). Returns a function that removes them.
+   */
+  registerAgentHooks(agent: LocalAgent, options: RegisterAgentHooksOptions = {}): () => void {
+    return registerSessionDataHooks(agent, { ...options, collections: this.collections, sessionId: this.sessionId })
+  }
+
+  /** Metric totals per session and per agent. */
+  getMetricsSummary(): Promise<MetricsSummary> {
+    return loadMetricsSummary(this.collections, this.sessionId)
+  }
+
+  /** Configuration of one agent; unknown session or agent → `NotFoundError`. */
+  getAgentConfig(agentId: string): Promise<AgentConfig> {
+    return loadAgentConfig(this.collections, this.sessionId, agentId)
+  }
+
+  /** Sets the given config fields of an existing agent and returns its config; unknown agent → `NotFoundError`. */
+  updateAgentConfig(agentId: string, update: AgentConfigUpdate): Promise<AgentConfig> {
+    return storeAgentConfigUpdate(this.collections, this.sessionId, agentId, update)
+  }
+
+  /** Replaces an existing agent's prompt metadata; never wiped by saves or by the automatic capture. */
+  setPromptMetadata(agentId: string, promptMetadata: PromptMetadata): Promise<AgentConfig> {
+    return storePromptMetadata(this.collections, this.sessionId, agentId, promptMetadata)
+  }
+
+  /** Agents of this session with config and message counts (no messages are read); `[]` when the session does not exist. */
+  listAgents(): Promise<AgentSummary[]> {
+    return loadAgents(this.collections, this.sessionId)
+  }
+
+  /** Messages in an agent's active conversation; unknown agent → `NotFoundError`. */
+  getMessageCount(agentId: string): Promise<number> {
+    return loadMessageCount(this.collections, this.sessionId, agentId)
+  }
+
+  /** Guardrail events of this session, oldest first, keyset-paged. */
+  getGuardrailEvents(
+    options: { limit?: number; cursor?: string | null; agentId?: string } = {},
+  ): Promise<GuardrailEventPage> {
+    return loadGuardrailEvents(this.collections, this.sessionId, options)
+  }
+
+  /** The stored application name, or `null` (not set, or no session). */
+  async getApplicationName(): Promise<string | null> {
+    const doc = await this.collections.sessions.findOne(
+      { _id: this.sessionId },
+      { projection: { application_name: 1 } },
+    )
+    return doc?.application_name ?? null
+  }
+
+  /**
+   * Creates the session document if it does not exist (one upsert, `$setOnInsert` only) and
+   * returns whether it was created and the stored application name. A different configured name
+   * on an existing session is ignored with a warning.
+   */
+  async ensureSession(): Promise<{ created: boolean; applicationName: string | null }> {
+    const now = new Date()
+    const result = await this.collections.sessions.updateOne(
+      { _id: this.sessionId },
+      { $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now) },
+      { upsert: true },
+    )
+    const created = result.upsertedCount > 0
+    const stored = created ? this.applicationName : await this.getApplicationName()
+    this.#metadataCtx.onStoredApplicationName?.(stored)
+    return { created, applicationName: stored }
+  }
+}
