@@ -132,7 +132,8 @@ async function writeConfig(
     doc = await collections.sessions.findOneAndUpdate(
       { _id: sessionId, [agentField(agentId, AGENT_EXISTS_FIELD)]: { $exists: true } },
       { $set: set },
-      { returnDocument: 'after', projection: { [agentField(agentId, 'config')]: 1 } },
+      // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
+      { returnDocument: 'after' },
     )
   } catch (error) {
     throw new StorageOperationError(`agent config update failed for agent '${agentId}'`, { cause: error })

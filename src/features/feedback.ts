@@ -119,7 +119,8 @@ async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, n
           $set: { updated_at: now },
           $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['feedback_counts', 'updated_at']),
         },
-        { upsert: true, returnDocument: 'after', projection: { application_name: 1 } },
+        // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
+        { upsert: true, returnDocument: 'after' },
       )
       ctx.onStoredApplicationName?.(doc?.application_name)
       return

@@ -121,7 +121,7 @@ async function upsertSession(
       return await ctx.collections.sessions.findOneAndUpdate({ _id: ctx.sessionId }, update, {
         upsert: true,
         returnDocument: 'after',
-        projection: { metadata: 1, application_name: 1 },
+        // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
       })
     } catch (error) {
       if (isDuplicateKey(error) && attempt === 0) continue

@@ -165,7 +165,8 @@ export async function recordInvocationMetrics(
       const doc = await collections.messages.findOneAndUpdate(
         { session_id: sessionId, agent_id: agentId, tracking_id: finalTrackingId },
         { $set: { invocation_metrics: record as unknown as Document } },
-        { sort: { seq: -1 }, projection: { _id: 1 } },
+        // No projection: FerretDB 1.24 rejects findAndModify's `fields`.
+        { sort: { seq: -1 } },
       )
       written.message = doc !== null
       if (!doc) {

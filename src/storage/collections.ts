@@ -46,7 +46,11 @@ export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
     { key: { created_at: -1 }, name: 'msm_created' },
     { key: { 'outbox.due_at': 1 }, name: 'msm_outbox_due' },
   ],
-  guardrailEvents: [{ key: { session_id: 1, created_at: 1 }, name: 'msm_session_created' }],
+  guardrailEvents: [
+    { key: { session_id: 1, created_at: 1 }, name: 'msm_session_created' },
+    // getGuardrailEvents pages on the time-ordered UUIDv7 `_id` within a session.
+    { key: { session_id: 1, _id: 1 }, name: 'msm_session_id' },
+  ],
   storage: [],
 }
 
