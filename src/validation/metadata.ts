@@ -31,6 +31,8 @@ export const METADATA_LIMITS = {
 } as const
 
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype'])
+/** Unicode whitespace (JS `\s` plus U+0085, which Go's `unicode.IsSpace` also trims). */
+const EDGE_WHITESPACE = /^[\s\u0085]|[\s\u0085]$/
 
 /** A validated key: its dotted form and its segments. */
 export interface MetadataPath {
@@ -49,6 +51,13 @@ function checkSegment(segment: string, key: string): void {
   }
   if (segment.startsWith('$')) {
     throw new ValidationError(`metadata key ${describeKey(key)}: a segment may not start with '$'`, { field: key })
+  }
+  // FerretDB 1.24 trims update-path segments and then refuses them as empty field names; MongoDB
+  // accepts them. Refusing them everywhere keeps behaviour identical across engines.
+  if (EDGE_WHITESPACE.test(segment)) {
+    throw new ValidationError(`metadata key ${describeKey(key)}: a segment may not start or end with whitespace`, {
+      field: key,
+    })
   }
   if (FORBIDDEN_SEGMENTS.has(segment)) {
     throw new ValidationError(`metadata key ${describeKey(key)}: '${segment}' is not allowed as a key`, { field: key })
