@@ -87,7 +87,7 @@ function encode(value: unknown, depth: number, insideArray: boolean): unknown {
   const out: Record<string, unknown> = {}
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue
-    out[escapeKey(key)] = encode(item, depth + 1, false)
+    defineOwn(out, escapeKey(key), encode(item, depth + 1, false))
   }
   return out
 }
@@ -122,13 +122,12 @@ function decode(value: unknown, binary: 'bytes' | 'base64'): unknown {
   }
   const out: Record<string, unknown> = {}
   for (const key of keys) {
-    // defineProperty: a decoded key "__proto__" must become an own property, never the prototype.
-    Object.defineProperty(out, unescapeKey(key), {
-      value: decode(record[key], binary),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
+    defineOwn(out, unescapeKey(key), decode(record[key], binary))
   }
   return out
+}
+
+/** Sets an own property even for the key "__proto__", which plain assignment would treat as the prototype. */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }

@@ -1,0 +1,95 @@
+import fc from 'fast-check'
+import { BSON } from 'mongodb'
+import { describe, expect, it } from 'vitest'
+import { decodeValue, encodeValue, escapeKey, MAX_NATIVE_DEPTH, unescapeKey } from '../encoding.js'
+
+const anyKey = fc.oneof(fc.string(), fc.constantFrom('$set', 'a.b', '%a', '%s', '%j', '%', '', '__proto__', '\u0000', '%25'))
+const json = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small' },
+    fc.string(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('v'), { maxLength: 4 }),
+    fc.dictionary(anyKey, tie('v'), { maxKeys: 4 }),
+  ),
+})).v
+
+function keysOf(value: unknown, out: string[] = []): string[] {
+  if (value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)) {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k)
+      keysOf(v, out)
+    }
+  } else if (Array.isArray(value)) value.forEach((v) => keysOf(v, out))
+  return out
+}
+
+describe('encodeValue / decodeValue', () => {
+  it('round-trips any JSON value, through BSON too', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        const encoded = encodeValue(value)
+        // toEqual: fast-check may build objects without a prototype; decoded ones are plain objects.
+        expect(decodeValue(encoded)).toEqual(value)
+        const viaBson = BSON.deserialize(BSON.serialize({ v: encoded })).v
+        expect(decodeValue(viaBson)).toEqual(value)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('never produces a key MongoDB reads as an operator or a path, nor nested arrays', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        const encoded = encodeValue({ root: value })
+        for (const key of keysOf(encoded)) {
+          expect(key.startsWith('$')).toBe(false)
+          expect(key.includes('.')).toBe(false)
+          expect(key.includes('\u0000')).toBe(false)
+          expect(key).not.toBe('')
+        }
+        const noNested = (v: unknown): boolean =>
+          Array.isArray(v)
+            ? v.every((x) => !Array.isArray(x) && noNested(x))
+            : v && typeof v === 'object'
+              ? Object.values(v).every(noNested)
+              : true
+        expect(noNested(encoded)).toBe(true)
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('keeps "__proto__" as an own key and never touches prototypes', () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}')
+    const decoded = decodeValue(encodeValue(value)) as Record<string, unknown>
+    expect(Object.keys(decoded)).toEqual(['__proto__', 'a'])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('stores subtrees deeper than the native limit as JSON text and restores them', () => {
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < MAX_NATIVE_DEPTH + 20; i++) deep = { level: [deep] }
+    expect(decodeValue(BSON.deserialize(BSON.serialize({ v: encodeValue(deep) })).v)).toStrictEqual(deep)
+  })
+
+  it('keeps bytes as BSON Binary and Dates as dates', () => {
+    const bytes = new Uint8Array([0, 1, 2, 255])
+    const when = new Date('2026-11-28T10:00:00.000Z')
+    const decoded = decodeValue(BSON.deserialize(BSON.serialize({ v: encodeValue({ bytes, when }) })).v) as Record<string, unknown>
+    expect(decoded.bytes).toStrictEqual(bytes)
+    expect(decoded.when).toStrictEqual(when)
+    expect(decodeValue(encodeValue({ bytes }), { binary: 'base64' })).toStrictEqual({ bytes: 'AAEC/w==' })
+  })
+
+  it('escapes keys reversibly', () => {
+    fc.assert(
+      fc.property(anyKey, (key) => {
+        expect(unescapeKey(escapeKey(key))).toBe(key)
+      }),
+    )
+  })
+})
