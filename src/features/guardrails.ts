@@ -44,7 +44,10 @@ function list(value: unknown): unknown[] {
 
 function field(entry: unknown, name: string): string {
   const value = isRecord(entry) ? entry[name] : undefined
-  return value === undefined || value === null ? 'UNKNOWN' : String(value)
+  if (value === undefined || value === null) return 'UNKNOWN'
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value)
+  // Anything else in a trace is unexpected; never call an arbitrary object's toString.
+  return 'UNKNOWN'
 }
 
 /** `detected: false` marks an evaluated-but-not-triggered entry in newer traces: not a trigger. */

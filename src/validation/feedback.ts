@@ -55,7 +55,13 @@ export function validateFeedbackInput(input: unknown): ValidatedFeedback {
   }
   const rating = record.rating
   if (rating !== 'up' && rating !== 'down' && rating !== null) {
-    const shown = typeof rating === 'string' ? JSON.stringify(rating.slice(0, 40)) : String(rating)
+    // Never String(x) on an arbitrary object: its toString may be missing or throw.
+    const shown =
+      typeof rating === 'string'
+        ? JSON.stringify(rating.slice(0, 40))
+        : rating === undefined || typeof rating === 'number' || typeof rating === 'boolean'
+          ? String(rating)
+          : `a ${Array.isArray(rating) ? 'list' : typeof rating}`
     throw new ValidationError(`feedback rating must be 'up', 'down' or null, got ${shown}`, { field: 'rating' })
   }
   const comment = optionalText(record.comment, 'comment', MAX_FEEDBACK_COMMENT_LENGTH)

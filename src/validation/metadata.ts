@@ -77,7 +77,7 @@ function checkSegment(segment: string, key: string): void {
 export function validateMetadataKey(key: unknown): MetadataPath {
   if (typeof key !== 'string') {
     throw new ValidationError(`metadata keys must be strings, got ${key === null ? 'null' : typeof key}`, {
-      field: String(key),
+      field: typeof key === 'number' || typeof key === 'boolean' || key === undefined ? String(key) : typeof key,
     })
   }
   if (key.length === 0) throw new ValidationError('metadata key must not be empty', { field: key })
