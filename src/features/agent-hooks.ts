@@ -69,6 +69,8 @@ interface InvocationState {
   finalTrackingId: string | null
 }
 
+const registrations = new WeakMap<LocalAgent, Set<string>>()
+
 function emptyUsage(): UsageRecord {
   return { input_tokens: 0, output_tokens: 0, total_tokens: 0, cache_read_input_tokens: 0, cache_write_input_tokens: 0 }
 }
@@ -88,6 +90,16 @@ function round(ms: number): number {
 export function registerSessionDataHooks(agent: LocalAgent, options: AgentHooksOptions): () => void {
   const agentId = validateIdentifier(agent.id, 'agent.id')
   const { collections, sessionId } = options
+  // Registering twice for the same session (the manager wires these, and a user plugin might too)
+  // would count every invocation twice.
+  const key = `${collections.db.databaseName}\u0000${collections.sessions.collectionName}\u0000${sessionId}`
+  const registered = registrations.get(agent) ?? new Set<string>()
+  if (registered.has(key)) {
+    log.debug({ session_id: sessionId, agent_id: agentId }, 'session-data hooks already registered on this agent')
+    return () => undefined
+  }
+  registered.add(key)
+  registrations.set(agent, registered)
   const wantMetrics = options.metrics ?? true
   const wantConfig = options.captureConfig ?? true
   const wantGuardrails = options.guardrails ?? true
@@ -337,5 +349,6 @@ export function registerSessionDataHooks(agent: LocalAgent, options: AgentHooksO
 
   return () => {
     for (const cleanup of cleanups.splice(0)) cleanup()
+    registered.delete(key)
   }
 }
