@@ -16,6 +16,7 @@ import {
   type SnapshotDocument,
   type StorageDocument,
 } from './schema.js'
+import { withRetry } from './retry.js'
 
 export interface SessionCollections {
   readonly db: Db
@@ -93,11 +94,20 @@ export function ensureIndexes(
       if (wanted.length === 0) continue
       // Create only the missing ones: besides saving round trips, FerretDB 1.24 drops the
       // connection when asked to create an index that already exists.
-      const existing = new Set(
-        (await collections[collection].listIndexes().toArray().catch(() => [])).map((index) => String(index.name)),
-      )
+      const existingNames = async () =>
+        new Set(
+          (await collections[collection].listIndexes().toArray().catch(() => [])).map((index) => String(index.name)),
+        )
+      const existing = await existingNames()
       const missing = wanted.filter((index) => !existing.has(String(index.name)))
-      if (missing.length > 0) await collections[collection].createIndexes(missing)
+      if (missing.length === 0) continue
+      try {
+        await collections[collection].createIndexes(missing)
+      } catch (error) {
+        // Another process may have created them at the same time; only fail if they are still missing.
+        const now = await withRetry('list indexes', () => existingNames())
+        if (!missing.every((index) => now.has(String(index.name)))) throw error
+      }
     }
   })()
   perClient.set(key, run)

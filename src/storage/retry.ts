@@ -14,7 +14,13 @@ export interface RetryOptions {
 export function isTransientError(error: unknown): boolean {
   if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true
   if (error instanceof MongoError) {
-    return error.hasErrorLabel('RetryableWriteError') || error.hasErrorLabel('TransientTransactionError')
+    // 'ResetPool' marks network failures, also when the driver wraps them (e.g. in MongoBulkWriteError).
+    return (
+      error.hasErrorLabel('RetryableWriteError') ||
+      error.hasErrorLabel('TransientTransactionError') ||
+      error.hasErrorLabel('ResetPool') ||
+      (error.cause !== undefined && error.cause !== error && isTransientError(error.cause))
+    )
   }
   return false
 }

@@ -1,0 +1,133 @@
+/**
+ * Concurrent writers, as separate processes would be: managers on separate clients (separate
+ * connection pools) against the same session.
+ */
+import { MongoClient } from 'mongodb'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MongoDBSessionManager, SessionConflictError } from '../../src/index.js'
+import { conversationOf, testAgent } from '../support/agents.js'
+import { startFaultProxy } from '../support/fault-proxy.js'
+import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
+
+let t: TestDatabase
+let other: MongoClient
+beforeAll(async () => {
+  t = await openTestDatabase('msm_conc')
+  other = await t.newClient()
+})
+afterAll(async () => {
+  await t.cleanup()
+})
+
+const on = (client: MongoClient, sessionId: string) =>
+  new MongoDBSessionManager({ sessionId, client, databaseName: t.databaseName })
+
+describe('opening the same new session at once', () => {
+  it('succeeds for every opener and creates one document per session', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `open-race-${i}`)
+    const results = await Promise.allSettled(
+      ids.flatMap((id) => [on(t.client, id).ensureSession(), on(other, id).ensureSession(), on(other, id).ensureSession()]),
+    )
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([])
+    expect(await t.db.collection('sessions').countDocuments({ _id: { $in: ids as never[] } })).toBe(20)
+  })
+
+  it('lets two first turns race: one commits, the other gets SessionConflictError and nothing of it remains', async () => {
+    for (let round = 0; round < 5; round++) {
+      const sessionId = `first-turn-race-${round}`
+      const a = testAgent({ sessionManager: on(t.client, sessionId) })
+      const b = testAgent({ sessionManager: on(other, sessionId) })
+      // Both open the (empty) session before either writes, so both believe they write first.
+      await Promise.all([a.initialize(), b.initialize()])
+      const results = await Promise.allSettled([a.invoke('from a'), b.invoke('from b')])
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      expect(rejected).toHaveLength(1)
+      expect(rejected[0]!.reason).toBeInstanceOf(SessionConflictError)
+      const winner = results[0]!.status === 'fulfilled' ? a : b
+      const probe = testAgent({ sessionManager: on(t.client, sessionId) })
+      await probe.initialize()
+      expect(conversationOf(probe)).toEqual(conversationOf(winner))
+      expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(2)
+    }
+  })
+})
+
+describe('two writers on the same session and agent', () => {
+  it('never loses or duplicates messages: the stale writer is told, reloads and continues', async () => {
+    const sessionId = 'stale-writer-1'
+    const seed = testAgent({ sessionManager: on(t.client, sessionId) })
+    await seed.invoke('hello')
+    const a = testAgent({ sessionManager: on(t.client, sessionId) })
+    const b = testAgent({ sessionManager: on(other, sessionId) })
+    await a.initialize()
+    await b.initialize()
+    await a.invoke('a speaks first')
+    const error = await b.invoke('b is stale').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionConflictError)
+    expect((error as SessionConflictError).code).toBe('MSM_CONFLICT')
+
+    // B reloads and goes on; A's turn is kept.
+    await b.sessionManager!.restoreSnapshot({ target: b })
+    expect(conversationOf(b)).toEqual(conversationOf(a))
+    await b.invoke('b after reload')
+    const probe = testAgent({ sessionManager: on(t.client, sessionId) })
+    await probe.initialize()
+    const texts = conversationOf(probe).map((m) => JSON.stringify(m))
+    expect(texts.filter((m) => m.includes('a speaks first'))).toHaveLength(2) // the user message and the echo
+    expect(texts.some((m) => m.includes('b is stale'))).toBe(false)
+    expect(texts.filter((m) => m.includes('b after reload'))).toHaveLength(2)
+    expect(probe.messages).toHaveLength(6)
+    const trackingIds = probe.messages.map((m) => m.trackingId)
+    expect(new Set(trackingIds).size).toBe(trackingIds.length)
+    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(6)
+  })
+
+  it('races many turns: every committed message is there exactly once', async () => {
+    const sessionId = 'many-races-1'
+    const writers = [t.client, other].map((client, i) => ({ i, agent: testAgent({ sessionManager: on(client, sessionId) }) }))
+    let conflicts = 0
+    for (let round = 0; round < 8; round++) {
+      const results = await Promise.allSettled(writers.map(({ i, agent }) => agent.invoke(`round ${round} writer ${i}`)))
+      for (const [index, result] of results.entries()) {
+        if (result.status === 'rejected') {
+          expect(result.reason).toBeInstanceOf(SessionConflictError)
+          conflicts++
+          await writers[index]!.agent.sessionManager!.restoreSnapshot({ target: writers[index]!.agent })
+        }
+      }
+    }
+    expect(conflicts).toBeGreaterThan(0)
+    const probe = testAgent({ sessionManager: on(t.client, sessionId) })
+    await probe.initialize()
+    const ids = probe.messages.map((m) => m.trackingId)
+    expect(new Set(ids).size).toBe(ids.length)
+    // Conversation alternates user/assistant: no half-committed turns.
+    expect(probe.messages.map((m) => m.role)).toEqual(probe.messages.map((_, i) => (i % 2 === 0 ? 'user' : 'assistant')))
+  })
+})
+
+describe('a write retried after a network error', () => {
+  it('does not duplicate messages when the insert reply is lost', async () => {
+    const proxy = await startFaultProxy(t.uri)
+    const client = await t.newClient()
+    const viaProxy = await new MongoClient(proxy.uri, { serverSelectionTimeoutMS: 5_000 }).connect()
+    try {
+      const agent = testAgent({ sessionManager: on(viaProxy, 'net-retry-1') })
+      await agent.invoke('before the fault')
+      proxy.dropNextReply('insert')
+      await agent.invoke('insert reply lost')
+      proxy.dropNextReply('update')
+      await agent.invoke('commit reply lost')
+      expect(proxy.dropped).toBe(2)
+      const probe = testAgent({ sessionManager: on(client, 'net-retry-1') })
+      await probe.initialize()
+      expect(conversationOf(probe)).toEqual(conversationOf(agent))
+      expect(await t.db.collection('messages').countDocuments({ session_id: 'net-retry-1' })).toBe(6)
+      const session = await t.db.collection('sessions').findOne({ _id: 'net-retry-1' as never })
+      expect(Object.values(session?.agents ?? {}).map((a) => (a as { revision: number }).revision)).toEqual([3])
+    } finally {
+      await viaProxy.close()
+      await proxy.close()
+    }
+  })
+})
