@@ -188,7 +188,8 @@ export async function claimOutbox<T extends Document>(
   const doc = await collection.findOneAndUpdate(
     { _id: documentId, ...leaseFree(now) } as unknown as Filter<T>,
     { $set: { outbox_lease_until: leaseUntil } } as unknown as UpdateFilter<T>,
-    { returnDocument: 'after', projection: { outbox: 1, outbox_failures: 1, outbox_lease_until: 1 } },
+    // No projection: FerretDB 1.24 rejects findAndModify's `fields` (NotImplemented). Owning documents are small.
+    { returnDocument: 'after' },
   )
   if (!doc) return null
   const failures = typeof doc.outbox_failures === 'number' ? doc.outbox_failures : 0
