@@ -164,6 +164,7 @@ function table(results: Measurement[], library: string): string {
     '| history (messages) | backend | persistence time per turn (median) | bytes sent per turn (median) | time × library | bytes × library | initial save of the history |',
     '|---:|---|---:|---:|---:|---:|---|',
   ]
+  const notes: string[] = []
   for (const r of results) {
     const lib = results.find((x) => x.n === r.n && x.backend === library)
     const ok = r.turnMs.length > 0 && !r.failure
@@ -175,12 +176,12 @@ function table(results: Measurement[], library: string): string {
     const preload =
       r.preloadMs !== undefined ? `${formatMs(r.preloadMs)}, ${formatBytes(r.preloadBytes ?? 0)}` : 'not completed'
     rows.push(
-      `| ${r.n.toLocaleString('en-US')} | ${r.backend} | ${ms !== undefined ? formatMs(ms) : `**FAILED**: ${r.failure}`} | ${
+      `| ${r.n.toLocaleString('en-US')} | ${r.backend} | ${ms !== undefined ? formatMs(ms) : `**FAILED** (note ${notes.push(`${r.n.toLocaleString('en-US')} messages, ${r.backend}: ${r.failure ?? 'no turn completed'}`)})`} | ${
         bytes !== undefined ? formatBytes(bytes) : '—'
       } | ${ratio(ms, libOk ? median(lib.turnMs) : undefined)} | ${ratio(bytes, libOk ? median(lib.turnBytes) : undefined)} | ${preload} |`,
     )
   }
-  return rows.join('\n')
+  return [...rows, '', ...notes.map((note, i) => `Note ${i + 1}: ${note}`)].join('\n')
 }
 
 async function main(): Promise<void> {
