@@ -238,8 +238,9 @@ export class AgentStore {
     const retain = this.#options.retainTrimmedMessages ?? true
     const removable = retain ? plan.superseded : plan.dropped
     if (removable.length > 0) {
-      const ids = removable.map((seq) => `${sessionId}:${agentId}:${seq}`)
-      await withRetry('remove superseded messages', () => collections.messages.deleteMany({ _id: { $in: ids } }))
+      // One bulk command of deletes by _id (an equality every engine serves from the _id index).
+      const deletes = removable.map((seq) => ({ deleteOne: { filter: { _id: `${sessionId}:${agentId}:${seq}` } } }))
+      await withRetry('remove superseded messages', () => collections.messages.bulkWrite(deletes, { ordered: false }))
     }
 
     this.#states.set(agentId, {
