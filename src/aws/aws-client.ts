@@ -9,6 +9,8 @@
  * `ApiGatewayManagementApiClient`, or a wrapper of your own (e.g. one adding tracing).
  */
 export interface AwsClientLike {
+  // `any`: the SDK clients' overloaded, generic `send` must be assignable without naming SDK types.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   send(command: any, options?: any): Promise<unknown>
 }
 

@@ -21,6 +21,8 @@ export interface WebSocketConnectionRegistry {
 }
 
 /** A collection of session documents (`_id` = session id). */
+// `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type SessionsCollection = Collection<Document> | Collection<any>
 
 /** API Gateway connection ids are short printable ASCII (e.g. `L0SM9cOFvHcCIhw=`). */

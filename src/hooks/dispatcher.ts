@@ -46,6 +46,8 @@ export interface DispatcherStats {
 
 /** Where a durable notification is stored: the owning document and the exact stored entry. */
 export interface OutboxLocation {
+  // `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   collection: Collection<Document> | Collection<any>
   documentId: string
   entry: OutboxEntryDocument

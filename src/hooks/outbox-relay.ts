@@ -23,6 +23,8 @@ import {
 import type { NotificationSender } from './types.js'
 
 /** A collection whose documents carry an `outbox` array (`sessions`, `feedback`). */
+// `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type OutboxCollection = Collection<Document> | Collection<any>
 
 /** What {@link relayPendingNotifications} needs. */

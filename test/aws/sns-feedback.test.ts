@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- received JSON bodies are inspected ad hoc */
 /**
  * SNS feedback notifications end to end: hook → (stand-in) composition → MongoDB → dispatcher →
  * official SNSClient → fauxqs over HTTP → SQS subscriptions (raw and envelope), asserting the exact

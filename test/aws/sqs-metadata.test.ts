@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- received JSON bodies are inspected ad hoc */
 /**
  * SQS metadata propagation end to end (hook → stand-in composition → MongoDB → dispatcher → official
  * SQSClient → fauxqs over HTTP), the seed's SQS examples, FIFO group/dedup ids, combined usage.

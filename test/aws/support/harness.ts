@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Collection, Db, Document } from 'mongodb'
-import { NotificationDispatcher } from '../../../src/hooks/dispatcher.js'
+import type { NotificationDispatcher } from '../../../src/hooks/dispatcher.js'
 import { createNotification } from '../../../src/hooks/outbox-notification.js'
 import { toOutboxEntry, type OutboxEntryDocument } from '../../../src/hooks/outbox.js'
 import type {
