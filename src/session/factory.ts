@@ -16,7 +16,10 @@ import { DEFAULT_DATABASE_NAME } from './defaults.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */
-export type SessionManagerDefaults = Omit<MongoDBSessionManagerOptions, 'client' | 'connectionString' | 'clientOptions' | 'sessionId'>
+export type SessionManagerDefaults = Omit<
+  MongoDBSessionManagerOptions,
+  'client' | 'connectionString' | 'clientOptions' | 'sessionId'
+>
 
 export type MongoDBSessionManagerFactoryOptions = SessionManagerDefaults & {
   /** Connection string: the factory creates and owns the client. */
@@ -148,7 +151,9 @@ export async function closeGlobalFactory(): Promise<void> {
  * Creates a manager and checks the connection before returning it (fail fast at startup).
  * `new MongoDBSessionManager(options)` is the lazy alternative.
  */
-export async function createMongoDBSessionManager(options: MongoDBSessionManagerOptions): Promise<MongoDBSessionManager> {
+export async function createMongoDBSessionManager(
+  options: MongoDBSessionManagerOptions,
+): Promise<MongoDBSessionManager> {
   const manager = new MongoDBSessionManager(options)
   try {
     await manager.client.db('admin').command({ ping: 1 })

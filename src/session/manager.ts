@@ -123,7 +123,11 @@ function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
     throw new ConfigurationError('collectionPrefix may only contain letters, digits, "_" and "-" (at most 40)')
   }
   if (options.applicationName !== undefined) {
-    if (typeof options.applicationName !== 'string' || options.applicationName.length === 0 || options.applicationName.length > 256) {
+    if (
+      typeof options.applicationName !== 'string' ||
+      options.applicationName.length === 0 ||
+      options.applicationName.length > 256
+    ) {
       throw new ValidationError('applicationName must be a non-empty string of at most 256 characters', {
         field: 'applicationName',
       })
@@ -131,7 +135,9 @@ function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
   }
   const saveLatestOn = options.saveLatestOn ?? 'invocation'
   if (!['message', 'invocation', 'trigger'].includes(saveLatestOn)) {
-    throw new ConfigurationError(`saveLatestOn must be 'message', 'invocation' or 'trigger', got ${String(saveLatestOn)}`)
+    throw new ConfigurationError(
+      `saveLatestOn must be 'message', 'invocation' or 'trigger', got ${String(saveLatestOn)}`,
+    )
   }
   const { client, owned } = resolveConnection(options)
   const collections = openCollections(client.db(databaseName), prefix)
@@ -333,7 +339,11 @@ export class MongoDBSessionManager extends SessionManager {
 
   /** Saves the agent's latest state (`isLatest: true`) or an immutable snapshot (`isLatest: false`). */
   override async saveSnapshot(params: { target: LocalAgent; isLatest: boolean }): Promise<void>
-  override async saveSnapshot(params: { target: Graph | Swarm; state?: MultiAgentState; isLatest: boolean }): Promise<void>
+  override async saveSnapshot(params: {
+    target: Graph | Swarm
+    state?: MultiAgentState
+    isLatest: boolean
+  }): Promise<void>
   override async saveSnapshot(params: AgentTarget | MultiAgentTarget): Promise<void> {
     await this.ready()
     if (!isAgentTarget(params.target)) {
@@ -388,7 +398,11 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   /** Immutable snapshot ids of `target`, ascending (UUIDv7 = creation order), after `startAfter`. */
-  override async listSnapshotIds(params: { target: LocalAgent; limit?: number; startAfter?: string }): Promise<string[]> {
+  override async listSnapshotIds(params: {
+    target: LocalAgent
+    limit?: number
+    startAfter?: string
+  }): Promise<string[]> {
     await this.ready()
     const agentId = validateIdentifier(params.target.id, 'agent id')
     return this.#r.snapshotStorage.listSnapshotIds({

@@ -15,7 +15,14 @@ import { BSON, MongoBulkWriteError, type Document } from 'mongodb'
 import { DocumentTooLargeError, SessionConflictError, StorageOperationError } from '../errors.js'
 import { log } from '../logging.js'
 import type { SessionCollections } from './collections.js'
-import { countRanges, fromRanges, persistedFrom, planSave, toRanges, type PersistedMessage } from './conversation-diff.js'
+import {
+  countRanges,
+  fromRanges,
+  persistedFrom,
+  planSave,
+  toRanges,
+  type PersistedMessage,
+} from './conversation-diff.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage } from './message-codec.js'
 import type { AgentStateDocument, MessageDocument, SeqRange } from './schema.js'
@@ -145,9 +152,11 @@ export class AgentStore {
     const previous = this.#queues.get(agentId) ?? Promise.resolve()
     const run = previous.catch(() => undefined).then(() => this.#save(agentId, current, state))
     this.#queues.set(agentId, run)
-    void run.finally(() => {
-      if (this.#queues.get(agentId) === run) this.#queues.delete(agentId)
-    }).catch(() => undefined)
+    void run
+      .finally(() => {
+        if (this.#queues.get(agentId) === run) this.#queues.delete(agentId)
+      })
+      .catch(() => undefined)
     return run
   }
 
@@ -172,7 +181,11 @@ export class AgentStore {
     const encodedAppData = encodeValue(snapshot.appData) as Document
     const stateSize = BSON.calculateObjectSize(encodedState) + BSON.calculateObjectSize(encodedAppData)
     if (stateSize > limit - SESSION_DOCUMENT_HEADROOM) {
-      throw new DocumentTooLargeError(`agent '${agentId}' state (app state, system prompt, model state)`, stateSize, limit - SESSION_DOCUMENT_HEADROOM)
+      throw new DocumentTooLargeError(
+        `agent '${agentId}' state (app state, system prompt, model state)`,
+        stateSize,
+        limit - SESSION_DOCUMENT_HEADROOM,
+      )
     }
     if (state.revision === 0) await this.#options.ensureSession()
 
@@ -223,7 +236,9 @@ export class AgentStore {
       const storedAgent = stored?.agents?.[agentId]
       if (storedAgent?.last_op !== opId) {
         // Ours lost: remove what this save inserted, so nothing of it remains.
-        await collections.messages.deleteMany({ _id: { $in: docs.map((d) => d._id) }, op_id: opId }).catch(() => undefined)
+        await collections.messages
+          .deleteMany({ _id: { $in: docs.map((d) => d._id) }, op_id: opId })
+          .catch(() => undefined)
         throw new SessionConflictError(
           sessionId,
           agentId,
@@ -351,4 +366,3 @@ export class AgentStore {
 function stateFingerprint(data: Record<string, unknown>, appData: Record<string, unknown>): string {
   return JSON.stringify([data, appData])
 }
-

@@ -41,7 +41,10 @@ export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
     { key: { session_id: 1, tracking_id: 1 }, name: 'msm_session_tracking' },
   ],
   snapshots: [{ key: { session_id: 1, scope: 1, scope_id: 1, snapshot_id: 1 }, name: 'msm_session_scope_snapshot' }],
-  snapshotChunks: [{ key: { snapshot_key: 1, index: 1 }, name: 'msm_snapshot_chunk', unique: true }, { key: { session_id: 1 }, name: 'msm_session' }],
+  snapshotChunks: [
+    { key: { snapshot_key: 1, index: 1 }, name: 'msm_snapshot_chunk', unique: true },
+    { key: { session_id: 1 }, name: 'msm_session' },
+  ],
   feedback: [
     { key: { session_id: 1, _id: 1 }, name: 'msm_session_id' },
     { key: { created_at: -1 }, name: 'msm_created' },
@@ -96,7 +99,12 @@ export function ensureIndexes(
       // connection when asked to create an index that already exists.
       const existingNames = async () =>
         new Set(
-          (await collections[collection].listIndexes().toArray().catch(() => [])).map((index) => String(index.name)),
+          (
+            await collections[collection]
+              .listIndexes()
+              .toArray()
+              .catch(() => [])
+          ).map((index) => String(index.name)),
         )
       const existing = await existingNames()
       const missing = wanted.filter((index) => !existing.has(String(index.name)))

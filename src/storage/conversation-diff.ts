@@ -38,10 +38,19 @@ export interface SavePlan {
 }
 
 export function persistedFrom(messages: readonly Message[], seqs: readonly number[]): PersistedMessage[] {
-  return messages.map((message, i) => ({ message, content: message.content, metadata: message.metadata, seq: seqs[i]! }))
+  return messages.map((message, i) => ({
+    message,
+    content: message.content,
+    metadata: message.metadata,
+    seq: seqs[i]!,
+  }))
 }
 
-export function planSave(previous: readonly PersistedMessage[], current: readonly Message[], nextSeq: number): SavePlan {
+export function planSave(
+  previous: readonly PersistedMessage[],
+  current: readonly Message[],
+  nextSeq: number,
+): SavePlan {
   const byIdentity = new Map<Message, PersistedMessage>()
   for (const entry of previous) byIdentity.set(entry.message, entry)
 

@@ -33,7 +33,10 @@ function binaryMedia(block: unknown): unknown {
     }
   }
   if (isRecord(block.reasoning) && typeof block.reasoning.redactedContent === 'string') {
-    return { ...block, reasoning: { ...block.reasoning, redactedContent: base64ToBinary(block.reasoning.redactedContent) } }
+    return {
+      ...block,
+      reasoning: { ...block.reasoning, redactedContent: base64ToBinary(block.reasoning.redactedContent) },
+    }
   }
   if (isRecord(block.guardContent) && isRecord(block.guardContent.image)) {
     const image = block.guardContent.image
@@ -82,7 +85,9 @@ export function encodeMessage(message: Message, location: MessageLocation, opId:
 }
 
 /** Gives back the `MessageData` that `Message.toJSON()` produced when the document was written. */
-export function decodeMessage(doc: Pick<MessageDocument, 'role' | 'content' | 'tracking_id' | 'metadata'>): MessageData {
+export function decodeMessage(
+  doc: Pick<MessageDocument, 'role' | 'content' | 'tracking_id' | 'metadata'>,
+): MessageData {
   const data: Record<string, unknown> = {
     role: doc.role,
     content: decodeValue(doc.content, { binary: 'base64' }),

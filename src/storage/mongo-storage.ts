@@ -85,7 +85,10 @@ export class MongoStorage implements Storage {
     else if (raw === '' && this.#prefix) wanted += '/'
     const filter = wanted ? { _id: { $regex: `^${escapeRegex(wanted)}` } } : {}
     const docs = await this.#run(`list '${wanted}'`, () =>
-      this.#collection.find(filter, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray(),
+      this.#collection
+        .find(filter, { projection: { _id: 1 } })
+        .sort({ _id: 1 })
+        .toArray(),
     )
     const strip = this.#prefix ? this.#prefix.length + 1 : 0
     return docs.map((doc) => doc._id.slice(strip))

@@ -131,7 +131,11 @@ export class MongoSnapshotStorage implements SnapshotStorage {
     } as Snapshot
   }
 
-  async listSnapshotIds(params: { location: SnapshotLocation; limit?: number; startAfter?: string }): Promise<string[]> {
+  async listSnapshotIds(params: {
+    location: SnapshotLocation
+    limit?: number
+    startAfter?: string
+  }): Promise<string[]> {
     if (params.startAfter !== undefined) validateSnapshotId(params.startAfter)
     if (params.limit !== undefined && (!Number.isInteger(params.limit) || params.limit < 0)) {
       throw new ValidationError(`limit must be a non-negative integer, got ${params.limit}`, { field: 'limit' })

@@ -11,7 +11,13 @@
  * const agent = new Agent({ model, tools: [lookupOrder] })
  * ```
  */
-import { Model, type BaseModelConfig, type Message, type ModelStreamEvent, type StreamOptions } from '@strands-agents/sdk'
+import {
+  Model,
+  type BaseModelConfig,
+  type Message,
+  type ModelStreamEvent,
+  type StreamOptions,
+} from '@strands-agents/sdk'
 
 /** One model response. */
 export interface ScriptedTurn {
@@ -95,10 +101,14 @@ export class ScriptedModel extends Model<ScriptedModelConfig> {
         type: 'modelContentBlockStartEvent',
         start: { type: 'toolUseStart', name: toolUse.name, toolUseId: toolUse.toolUseId ?? `tool-${index}-${i}` },
       }
-      yield { type: 'modelContentBlockDeltaEvent', delta: { type: 'toolUseInputDelta', input: JSON.stringify(toolUse.input) } }
+      yield {
+        type: 'modelContentBlockDeltaEvent',
+        delta: { type: 'toolUseInputDelta', input: JSON.stringify(toolUse.input) },
+      }
       yield { type: 'modelContentBlockStopEvent' }
     }
-    const stopReason = turn.stopReason ?? (toolUses.length > 0 ? 'toolUse' : turn.redactInput ? 'guardrailIntervened' : 'endTurn')
+    const stopReason =
+      turn.stopReason ?? (toolUses.length > 0 ? 'toolUse' : turn.redactInput ? 'guardrailIntervened' : 'endTurn')
     yield { type: 'modelMessageStopEvent', stopReason }
     if (turn.redactInput !== undefined) {
       yield { type: 'modelRedactionEvent', inputRedaction: { replaceContent: turn.redactInput } }
@@ -111,8 +121,12 @@ export class ScriptedModel extends Model<ScriptedModelConfig> {
         inputTokens,
         outputTokens,
         totalTokens: inputTokens + outputTokens,
-        ...(turn.usage?.cacheReadInputTokens !== undefined && { cacheReadInputTokens: turn.usage.cacheReadInputTokens }),
-        ...(turn.usage?.cacheWriteInputTokens !== undefined && { cacheWriteInputTokens: turn.usage.cacheWriteInputTokens }),
+        ...(turn.usage?.cacheReadInputTokens !== undefined && {
+          cacheReadInputTokens: turn.usage.cacheReadInputTokens,
+        }),
+        ...(turn.usage?.cacheWriteInputTokens !== undefined && {
+          cacheWriteInputTokens: turn.usage.cacheWriteInputTokens,
+        }),
       },
       metrics: { latencyMs: turn.latencyMs ?? 25 },
       ...(turn.trace !== undefined && { trace: turn.trace }),

@@ -43,6 +43,8 @@ describe('MongoDBSessionManager with a real Agent', () => {
     const ops = docs.map((d) => d.op_id)
     expect(new Set(ops).size).toBe(3)
     const session = await t.db.collection('sessions').findOne({ _id: 'writes-1' as never })
-    expect(session?.agents?.default?.ranges ?? session?.agents?.[Object.keys(session.agents)[0]!]?.ranges).toEqual([{ first: 0, last: 5 }])
+    expect(session?.agents?.default?.ranges ?? session?.agents?.[Object.keys(session.agents)[0]!]?.ranges).toEqual([
+      { first: 0, last: 5 },
+    ])
   })
 })

@@ -26,7 +26,11 @@ describe('opening the same new session at once', () => {
   it('succeeds for every opener and creates one document per session', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `open-race-${i}`)
     const results = await Promise.allSettled(
-      ids.flatMap((id) => [on(t.client, id).ensureSession(), on(other, id).ensureSession(), on(other, id).ensureSession()]),
+      ids.flatMap((id) => [
+        on(t.client, id).ensureSession(),
+        on(other, id).ensureSession(),
+        on(other, id).ensureSession(),
+      ]),
     )
     expect(results.filter((r) => r.status === 'rejected')).toEqual([])
     expect(await t.db.collection('sessions').countDocuments({ _id: { $in: ids as never[] } })).toBe(20)
@@ -84,10 +88,15 @@ describe('two writers on the same session and agent', () => {
 
   it('races many turns: every committed message is there exactly once', async () => {
     const sessionId = 'many-races-1'
-    const writers = [t.client, other].map((client, i) => ({ i, agent: testAgent({ sessionManager: on(client, sessionId) }) }))
+    const writers = [t.client, other].map((client, i) => ({
+      i,
+      agent: testAgent({ sessionManager: on(client, sessionId) }),
+    }))
     let conflicts = 0
     for (let round = 0; round < 8; round++) {
-      const results = await Promise.allSettled(writers.map(({ i, agent }) => agent.invoke(`round ${round} writer ${i}`)))
+      const results = await Promise.allSettled(
+        writers.map(({ i, agent }) => agent.invoke(`round ${round} writer ${i}`)),
+      )
       for (const [index, result] of results.entries()) {
         if (result.status === 'rejected') {
           expect(result.reason).toBeInstanceOf(SessionConflictError)
@@ -102,7 +111,9 @@ describe('two writers on the same session and agent', () => {
     const ids = probe.messages.map((m) => m.trackingId)
     expect(new Set(ids).size).toBe(ids.length)
     // Conversation alternates user/assistant: no half-committed turns.
-    expect(probe.messages.map((m) => m.role)).toEqual(probe.messages.map((_, i) => (i % 2 === 0 ? 'user' : 'assistant')))
+    expect(probe.messages.map((m) => m.role)).toEqual(
+      probe.messages.map((_, i) => (i % 2 === 0 ? 'user' : 'assistant')),
+    )
   })
 })
 

@@ -19,7 +19,10 @@ afterAll(async () => {
   await t.cleanup()
 })
 
-const jsonKey = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('$set', 'a.b', '__proto__', '%a', '', 'constructor', '\u0000'))
+const jsonKey = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.constantFrom('$set', 'a.b', '__proto__', '%a', '', 'constructor', '\u0000'),
+)
 const jsonValue = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -34,17 +37,19 @@ const jsonValue = fc.letrec((tie) => ({
 })).value
 
 const messageData = fc.oneof(
-  fc.record({ role: fc.constantFrom('user', 'assistant'), text: fc.string({ maxLength: 40 }) }).map(({ role, text }) => ({
-    role,
-    content: [{ text }],
-  })),
-  fc.record({ name: fc.constantFrom('lookup', 'search_db'), input: fc.dictionary(jsonKey, jsonValue, { maxKeys: 4 }) }).map(
-    ({ name, input }) => ({
+  fc
+    .record({ role: fc.constantFrom('user', 'assistant'), text: fc.string({ maxLength: 40 }) })
+    .map(({ role, text }) => ({
+      role,
+      content: [{ text }],
+    })),
+  fc
+    .record({ name: fc.constantFrom('lookup', 'search_db'), input: fc.dictionary(jsonKey, jsonValue, { maxKeys: 4 }) })
+    .map(({ name, input }) => ({
       role: 'assistant',
       content: [{ text: 'calling' }, { toolUse: { name, toolUseId: `tu-${name}`, input } }],
       metadata: { usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 } },
-    }),
-  ),
+    })),
   fc.record({ json: jsonValue }).map(({ json }) => ({
     role: 'user',
     content: [{ toolResult: { toolUseId: 'tu-x', status: 'success', content: [{ json }] } }],
@@ -61,7 +66,12 @@ type Edit =
   | { kind: 'save' }
 
 const edit: fc.Arbitrary<Edit> = fc.oneof(
-  { weight: 4, arbitrary: fc.array(messageData, { minLength: 1, maxLength: 4 }).map((messages) => ({ kind: 'append' as const, messages })) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(messageData, { minLength: 1, maxLength: 4 })
+      .map((messages) => ({ kind: 'append' as const, messages })),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((count) => ({ kind: 'trimFront' as const, count })) },
   {
     weight: 1,
@@ -69,7 +79,10 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
       .record({ at: fc.nat(), message: messageData, keepTrackingId: fc.boolean() })
       .map((r) => ({ kind: 'replace' as const, ...r })),
   },
-  { weight: 1, arbitrary: fc.record({ at: fc.nat(), message: messageData }).map((r) => ({ kind: 'insert' as const, ...r })) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ at: fc.nat(), message: messageData }).map((r) => ({ kind: 'insert' as const, ...r })),
+  },
   { weight: 1, arbitrary: fc.nat().map((at) => ({ kind: 'remove' as const, at })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'redactLastUser' as const }) },
   { weight: 3, arbitrary: fc.constant({ kind: 'save' as const }) },
@@ -88,7 +101,10 @@ function apply(messages: Message[], e: Edit): void {
       {
         const at = e.at % messages.length
         const data = e.message as Record<string, unknown>
-        messages[at] = Message.fromJSON({ ...data, ...(e.keepTrackingId && { trackingId: messages[at]!.trackingId }) } as never)
+        messages[at] = Message.fromJSON({
+          ...data,
+          ...(e.keepTrackingId && { trackingId: messages[at]!.trackingId }),
+        } as never)
       }
       return
     case 'insert':

@@ -1,7 +1,13 @@
 /**
  * Long histories: no 16 MiB ceiling, and per-turn writes that do not grow with history length.
  */
-import { Agent, Message, NullConversationManager, SessionManager, SlidingWindowConversationManager } from '@strands-agents/sdk'
+import {
+  Agent,
+  Message,
+  NullConversationManager,
+  SessionManager,
+  SlidingWindowConversationManager,
+} from '@strands-agents/sdk'
 import { InMemoryStorage } from '@strands-agents/sdk/storage'
 import type { CommandStartedEvent, MongoClient } from 'mongodb'
 import { BSON } from 'mongodb'
@@ -24,7 +30,9 @@ afterAll(async () => {
 })
 
 /** Write commands (and their BSON size) issued while `run` executes. */
-async function writesDuring(run: () => Promise<unknown>): Promise<{ name: string; documents: number; bytes: number }[]> {
+async function writesDuring(
+  run: () => Promise<unknown>,
+): Promise<{ name: string; documents: number; bytes: number }[]> {
   const start = commands.length
   await run()
   return commands
@@ -61,7 +69,9 @@ describe('a session of 20,000 messages (~40 MB)', () => {
     })
     await agent.initialize()
     await sm.saveSnapshot({ target: agent, isLatest: true })
-    expect(await monitored.db(databaseName).collection('messages').countDocuments({ session_id: 'huge-1' })).toBe(20_000)
+    expect(await monitored.db(databaseName).collection('messages').countDocuments({ session_id: 'huge-1' })).toBe(
+      20_000,
+    )
 
     const restored = new Agent({
       model: new ScriptedModel([{ text: 'noted' }]),
@@ -113,7 +123,11 @@ describe("the SDK's SlidingWindowConversationManager", () => {
 
   it('restores what the stock SDK SessionManager restores, trimming without rewriting', async () => {
     const ours = testAgent({
-      sessionManager: new MongoDBSessionManager({ sessionId: 'window-1', client: monitored, databaseName: t.databaseName }),
+      sessionManager: new MongoDBSessionManager({
+        sessionId: 'window-1',
+        client: monitored,
+        databaseName: t.databaseName,
+      }),
       conversationManager: new SlidingWindowConversationManager({ windowSize: 10 }),
     })
     const storage = new InMemoryStorage()
@@ -131,7 +145,11 @@ describe("the SDK's SlidingWindowConversationManager", () => {
     expect(last.filter((w) => w.name === 'insert').map((w) => w.documents)).toEqual([2])
 
     const restoredOurs = testAgent({
-      sessionManager: new MongoDBSessionManager({ sessionId: 'window-1', client: t.client, databaseName: t.databaseName }),
+      sessionManager: new MongoDBSessionManager({
+        sessionId: 'window-1',
+        client: t.client,
+        databaseName: t.databaseName,
+      }),
     })
     const restoredStock = testAgent({ sessionManager: new SessionManager({ sessionId: 'window-1', storage }) })
     await restoredOurs.initialize()

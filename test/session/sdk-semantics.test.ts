@@ -6,7 +6,12 @@ import { Agent, Graph, Message, NullConversationManager } from '@strands-agents/
 import { MultiAgentState } from '@strands-agents/sdk/multiagent'
 import { Binary } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DocumentTooLargeError, MongoDBSessionManager, ValidationError, type MongoDBSessionManagerOptions } from '../../src/index.js'
+import {
+  DocumentTooLargeError,
+  MongoDBSessionManager,
+  ValidationError,
+  type MongoDBSessionManagerOptions,
+} from '../../src/index.js'
 import { ScriptedModel } from '../../src/testing/index.js'
 import { conversationOf, testAgent } from '../support/agents.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
@@ -41,9 +46,19 @@ function richMessages(): Message[] {
       role: 'assistant',
       content: [
         { reasoning: { text: 'The user wants a summary.', signature: 'sig-1' } },
-        { toolUse: { name: 'lookup_order', toolUseId: 'tu-1', input: { 'weird.key': 1, $op: [[1, 2], 'x\u0000y'], nested: { a: null } } } },
+        {
+          toolUse: {
+            name: 'lookup_order',
+            toolUseId: 'tu-1',
+            input: { 'weird.key': 1, $op: [[1, 2], 'x\u0000y'], nested: { a: null } },
+          },
+        },
       ],
-      metadata: { usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 }, metrics: { latencyMs: 42 }, custom: { k: 'v' } },
+      metadata: {
+        usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15 },
+        metrics: { latencyMs: 42 },
+        custom: { k: 'v' },
+      },
     } as never),
     Message.fromJSON({
       role: 'user',
@@ -76,7 +91,11 @@ describe('restore gives back exactly what was saved', () => {
     await agent.sessionManager!.saveSnapshot({ target: agent, isLatest: true })
     const saved = conversationOf(agent)
 
-    const restored = new Agent({ model: new ScriptedModel([{ text: 'ok' }]), sessionManager: manager('rich-1'), printer: false })
+    const restored = new Agent({
+      model: new ScriptedModel([{ text: 'ok' }]),
+      sessionManager: manager('rich-1'),
+      printer: false,
+    })
     await restored.initialize()
     expect(conversationOf(restored)).toEqual(saved)
     expect(restored.messages.map((m) => m.trackingId)).toEqual(agent.messages.map((m) => m.trackingId))
@@ -166,7 +185,9 @@ describe('saveLatestOn', () => {
     expect(probe.messages).toHaveLength(4)
     await probe.sessionManager!.restoreSnapshot({ target: probe, snapshotId: id! })
     expect(conversationOf(probe)).toEqual(atSnapshot)
-    await expect(sm.restoreSnapshot({ target: agent, snapshotId: 'not-a-uuid' })).rejects.toBeInstanceOf(ValidationError)
+    await expect(sm.restoreSnapshot({ target: agent, snapshotId: 'not-a-uuid' })).rejects.toBeInstanceOf(
+      ValidationError,
+    )
   })
 })
 
@@ -194,7 +215,12 @@ describe('multi-agent orchestrators', () => {
   it('persists and restores Graph state', async () => {
     const worker = new Agent({ id: 'worker', model: new ScriptedModel([{ text: 'worked' }]), printer: false })
     const reviewer = new Agent({ id: 'reviewer', model: new ScriptedModel([{ text: 'reviewed' }]), printer: false })
-    const graph = new Graph({ id: 'pipeline', nodes: [worker, reviewer], edges: [['worker', 'reviewer']], sessionManager: manager('graph-1') })
+    const graph = new Graph({
+      id: 'pipeline',
+      nodes: [worker, reviewer],
+      edges: [['worker', 'reviewer']],
+      sessionManager: manager('graph-1'),
+    })
     await graph.invoke('do it')
     const stored = await t.db.collection('snapshots').findOne({ session_id: 'graph-1', scope: 'multiAgent' })
     expect(stored?.scope_id).toBe('pipeline')
@@ -234,8 +260,18 @@ describe('deleteSession', () => {
     expect(counts.sessions).toBe(1)
     expect(counts.messages).toBe(6) // 'one' → 2 messages; the order question → 4 (tool use + result)
     expect(counts.snapshots).toBe(2)
-    for (const name of ['sessions', 'messages', 'snapshots', 'snapshot_chunks', 'feedback', 'guardrail_events', 'storage']) {
-      expect(await t.db.collection(name).countDocuments({ $or: [{ session_id: 'delete-1' }, { _id: 'delete-1' as never }] })).toBe(0)
+    for (const name of [
+      'sessions',
+      'messages',
+      'snapshots',
+      'snapshot_chunks',
+      'feedback',
+      'guardrail_events',
+      'storage',
+    ]) {
+      expect(
+        await t.db.collection(name).countDocuments({ $or: [{ session_id: 'delete-1' }, { _id: 'delete-1' as never }] }),
+      ).toBe(0)
     }
     // One delete command per collection, however many documents.
     expect(deletes.length).toBeLessThanOrEqual(7)

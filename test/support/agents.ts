@@ -1,5 +1,11 @@
 /** Builders for real Strands agents driven by the deterministic ScriptedModel. */
-import { Agent, NullConversationManager, tool, type ConversationManager, type SessionManager } from '@strands-agents/sdk'
+import {
+  Agent,
+  NullConversationManager,
+  tool,
+  type ConversationManager,
+  type SessionManager,
+} from '@strands-agents/sdk'
 import { z } from 'zod'
 import { ScriptedModel, type ScriptedTurn, type ScriptedResponder } from '../../src/testing/index.js'
 

@@ -2,7 +2,8 @@ import { Message } from '@strands-agents/sdk'
 import { describe, expect, it } from 'vitest'
 import { fromRanges, persistedFrom, planSave, toRanges } from '../conversation-diff.js'
 
-const text = (t: string, role: 'user' | 'assistant' = 'user') => Message.fromJSON({ role, content: [{ text: t }] } as never)
+const text = (t: string, role: 'user' | 'assistant' = 'user') =>
+  Message.fromJSON({ role, content: [{ text: t }] } as never)
 
 describe('planSave', () => {
   const base = [text('a'), text('b', 'assistant'), text('c'), text('d', 'assistant')]
@@ -27,15 +28,26 @@ describe('planSave', () => {
     const summary = text('summary of a and b')
     const plan = planSave(persisted, [summary, ...base.slice(2)], 4)
     expect(plan.inserts).toEqual([{ seq: 4, message: summary }])
-    expect(plan.ranges).toEqual([{ first: 4, last: 4 }, { first: 2, last: 3 }])
+    expect(plan.ranges).toEqual([
+      { first: 4, last: 4 },
+      { first: 2, last: 3 },
+    ])
     expect(plan.seqs).toEqual([4, 2, 3])
   })
 
   it('rewrites a replaced message and marks the old version superseded', () => {
-    const redacted = Message.fromJSON({ role: 'user', content: [{ text: '[redacted]' }], trackingId: base[2]!.trackingId } as never)
+    const redacted = Message.fromJSON({
+      role: 'user',
+      content: [{ text: '[redacted]' }],
+      trackingId: base[2]!.trackingId,
+    } as never)
     const plan = planSave(persisted, [base[0]!, base[1]!, redacted, base[3]!], 4)
     expect(plan.inserts).toEqual([{ seq: 4, message: redacted }])
-    expect(plan.ranges).toEqual([{ first: 0, last: 1 }, { first: 4, last: 4 }, { first: 3, last: 3 }])
+    expect(plan.ranges).toEqual([
+      { first: 0, last: 1 },
+      { first: 4, last: 4 },
+      { first: 3, last: 3 },
+    ])
     expect(plan.superseded).toEqual([2])
   })
 
@@ -56,7 +68,11 @@ describe('planSave', () => {
 describe('ranges', () => {
   it('compress and expand in order', () => {
     const seqs = [5, 6, 7, 1, 2, 9]
-    expect(toRanges(seqs)).toEqual([{ first: 5, last: 7 }, { first: 1, last: 2 }, { first: 9, last: 9 }])
+    expect(toRanges(seqs)).toEqual([
+      { first: 5, last: 7 },
+      { first: 1, last: 2 },
+      { first: 9, last: 9 },
+    ])
     expect(fromRanges(toRanges(seqs))).toEqual(seqs)
   })
 })

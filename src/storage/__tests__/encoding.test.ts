@@ -3,7 +3,10 @@ import { BSON } from 'mongodb'
 import { describe, expect, it } from 'vitest'
 import { decodeValue, encodeValue, escapeKey, MAX_NATIVE_DEPTH, unescapeKey } from '../encoding.js'
 
-const anyKey = fc.oneof(fc.string(), fc.constantFrom('$set', 'a.b', '%a', '%s', '%j', '%', '', '__proto__', '\u0000', '%25'))
+const anyKey = fc.oneof(
+  fc.string(),
+  fc.constantFrom('$set', 'a.b', '%a', '%s', '%j', '%', '', '__proto__', '\u0000', '%25'),
+)
 const json = fc.letrec((tie) => ({
   v: fc.oneof(
     { depthSize: 'small' },
@@ -79,7 +82,10 @@ describe('encodeValue / decodeValue', () => {
   it('keeps bytes as BSON Binary and Dates as dates', () => {
     const bytes = new Uint8Array([0, 1, 2, 255])
     const when = new Date('2026-11-28T10:00:00.000Z')
-    const decoded = decodeValue(BSON.deserialize(BSON.serialize({ v: encodeValue({ bytes, when }) })).v) as Record<string, unknown>
+    const decoded = decodeValue(BSON.deserialize(BSON.serialize({ v: encodeValue({ bytes, when }) })).v) as Record<
+      string,
+      unknown
+    >
     expect(decoded.bytes).toStrictEqual(bytes)
     expect(decoded.when).toStrictEqual(when)
     expect(decodeValue(encodeValue({ bytes }), { binary: 'base64' })).toStrictEqual({ bytes: 'AAEC/w==' })
