@@ -25,6 +25,9 @@ export interface MongoStorageOptions {
   prefix?: string
 }
 
+/** The SDK's marker for storages that are already namespaced (see strands-ts.md §1.7). */
+const NAMESPACED = Symbol.for('strands.storage.namespaced')
+
 function normaliseKey(key: string): string {
   if (typeof key !== 'string') throw new StorageError(`storage key must be a string, got ${typeof key}`)
   if (key.includes('\\') || key.split('/').includes('..')) {
@@ -50,6 +53,14 @@ export class MongoStorage implements Storage {
     const db = options.client.db(options.databaseName ?? DEFAULT_DATABASE_NAME)
     this.#collection = openCollections(db, options.collectionPrefix ?? '').storage
     this.#prefix = options.prefix ? normaliseKey(options.prefix) : ''
+    if (this.#prefix) Object.defineProperty(this, NAMESPACED, { value: true })
+  }
+
+  /** The stored id of a key for write/read/delete: never empty, like the SDK's backends. */
+  #id(key: string): string {
+    const id = this.#full(key)
+    if (normaliseKey(key) === '') throw new StorageError(`storage key must not be empty (got ${JSON.stringify(key)})`)
+    return id
   }
 
   #full(key: string): string {
@@ -59,20 +70,20 @@ export class MongoStorage implements Storage {
   }
 
   async write(key: string, data: Uint8Array): Promise<void> {
-    const id = this.#full(key)
+    const id = this.#id(key)
     await this.#run(`write '${id}'`, () =>
       this.#collection.replaceOne({ _id: id }, { data: new Binary(data), updated_at: new Date() }, { upsert: true }),
     )
   }
 
   async read(key: string): Promise<Uint8Array | null> {
-    const id = this.#full(key)
+    const id = this.#id(key)
     const doc = await this.#run(`read '${id}'`, () => this.#collection.findOne({ _id: id }))
     return doc ? new Uint8Array(doc.data.buffer) : null
   }
 
   async delete(key: string): Promise<void> {
-    const id = this.#full(key)
+    const id = this.#id(key)
     await this.#run(`delete '${id}'`, () => this.#collection.deleteOne({ _id: id }))
   }
 
@@ -91,14 +102,17 @@ export class MongoStorage implements Storage {
         .toArray(),
     )
     const strip = this.#prefix ? this.#prefix.length + 1 : 0
-    return docs.map((doc) => doc._id.slice(strip))
+    // JavaScript string order, as the SDK's backends sort (the server compares UTF-8 bytes).
+    return docs.map((doc) => doc._id.slice(strip)).sort()
   }
 
-  /** A view of this storage whose keys all live under `prefix/`. */
+  /**
+   * A view of this storage whose keys all live under `prefix/`. Like the SDK's own backends, the
+   * view is marked as namespaced, so a `SessionManager` given it adds no `session/` level.
+   */
   namespace(prefix: string): MongoStorage {
-    const full = this.#full(prefix)
-    if (!full) throw new StorageError('namespace prefix must not be empty')
-    return new MongoStorage({ ...this.#options, prefix: full })
+    if (normaliseKey(prefix) === '') return this
+    return new MongoStorage({ ...this.#options, prefix: this.#full(prefix) })
   }
 
   async #run<T>(what: string, operation: () => Promise<T>): Promise<T> {
