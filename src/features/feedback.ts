@@ -11,6 +11,7 @@
 import type { Document } from 'mongodb'
 import { StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
+import { toOutboxEntry } from '../hooks/outbox.js'
 import type { Feedback, FeedbackRating } from '../hooks/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
@@ -19,7 +20,6 @@ import { validateFeedbackInput } from '../validation/feedback.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { uuidv7 } from './ids.js'
-import { toOutboxEntry } from './outbox-entry.js'
 import { sessionSkeleton } from './session-skeleton.js'
 
 /** Name of the counter for a rating. */
@@ -96,7 +96,8 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
     agent_id: valid.agentId,
     user_id: valid.userId,
     created_at: now,
-    ...(ctx.durable && pending.length > 0 && { outbox: pending.map((p) => toOutboxEntry(p.notification) as Document) }),
+    ...(ctx.durable &&
+      pending.length > 0 && { outbox: pending.map((p) => (p.entry = toOutboxEntry(p.notification) as Document)) }),
   }
   try {
     await ctx.collections.feedback.insertOne(doc)
@@ -104,7 +105,7 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
     throw new StorageOperationError(`feedback insert failed for session '${ctx.sessionId}'`, { cause: error })
   }
   log.debug({ session_id: ctx.sessionId, feedback_id: doc._id, rating: ratingCounter(valid.rating) }, 'feedback stored')
-  call.dispatch(pending, ctx.durable ? { collection: 'feedback', documentId: doc._id } : null)
+  call.dispatch(pending, ctx.durable ? { collection: ctx.collections.feedback, documentId: doc._id } : null)
   await bumpCounts(ctx, ratingCounter(valid.rating), now)
   return toFeedback(doc)
 }

@@ -15,6 +15,7 @@
 import type { Document, UpdateFilter } from 'mongodb'
 import { StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
+import { toOutboxEntry } from '../hooks/outbox.js'
 import type { Metadata, MetadataValue } from '../hooks/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
@@ -26,7 +27,6 @@ import {
   validateMetadataUpdate,
   type MetadataPath,
 } from '../validation/metadata.js'
-import { toOutboxEntry } from './outbox-entry.js'
 import { sessionSkeleton } from './session-skeleton.js'
 
 /** What the metadata operations need to know about their session. */
@@ -135,7 +135,7 @@ async function upsertSession(
 
 function outboxPush(ctx: MetadataContext, call: HookCall) {
   const pending = call.takePending()
-  const entries = ctx.durable ? pending.map((p) => toOutboxEntry(p.notification)) : []
+  const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification))) : []
   return { pending, push: entries.length > 0 ? { $push: { outbox: { $each: entries } } } : {} }
 }
 
@@ -146,7 +146,7 @@ function committed(
   doc: Document | null,
 ) {
   ctx.onStoredApplicationName?.(doc?.application_name as string | null | undefined)
-  call.dispatch(pending, ctx.durable ? { collection: 'sessions', documentId: ctx.sessionId } : null)
+  call.dispatch(pending, ctx.durable ? { collection: ctx.collections.sessions, documentId: ctx.sessionId } : null)
 }
 
 /** Storage operation of `updateMetadata`: merges `metadata` and returns the session's metadata afterwards. */

@@ -12,36 +12,52 @@
  * in durable mode, handed to the dispatcher only after the write succeeded, and dropped if it failed
  * or never ran. Registered **after** the storage operation, it is handed to the dispatcher at once.
  */
+import type { Collection, Document } from 'mongodb'
 import { ConfigurationError, ValidationError } from '../errors.js'
 import { uuidv7 } from '../features/ids.js'
 import { describeError, log } from '../logging.js'
 import type { HookContext, Notification, NotificationRequest, NotificationSender } from './types.js'
 
-/** Where a durable notification was stored, so a dispatcher can mark it delivered. */
-export interface NotificationSource {
-  /** `sessions` for metadata changes (the session document's `outbox`), `feedback` for feedback (the feedback document's `outbox`). */
-  collection: 'sessions' | 'feedback'
-  /** `_id` of the document holding the outbox entry. */
+/**
+ * Where a durable notification is stored: the document holding the `outbox` array and the exact
+ * entry, so the dispatcher can remove it once delivered. Structurally the dispatcher's
+ * `OutboxLocation` (src/hooks/dispatcher.ts), declared here so this module does not depend on it.
+ */
+export interface NotificationOutboxLocation {
+  // `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  collection: Collection<any>
   documentId: string
+  entry: Document
 }
 
-/**
- * What the session-data features need from a notification dispatcher. Defined here (not imported)
- * so this module does not depend on the dispatcher's implementation.
- */
+/** What the session-data features need from a notification dispatcher (the dispatcher's `enqueue`). */
 export interface NotificationDispatcherLike {
   /**
-   * Deliver `notification` with `sender` in the background. `source` is where the notification is
-   * stored (durable mode) or `null` when it exists only in memory. Must not throw for delivery
-   * failures; it is never awaited by the storage call.
+   * Deliver `notification` with `sender` in the background. `options.outbox` is set in durable
+   * mode (the stored entry); absent when the notification exists only in memory. Must not throw
+   * for delivery failures; it is never awaited by the storage call.
    */
-  enqueue(notification: Notification, sender: NotificationSender, source: NotificationSource | null): unknown
+  enqueue(
+    notification: Notification,
+    sender: NotificationSender,
+    options?: { outbox?: NotificationOutboxLocation },
+  ): unknown
+}
+
+/** Where the entries of one write were stored. */
+export interface StoredIn {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  collection: Collection<any>
+  documentId: string
 }
 
 /** A notification together with the sender that delivers it. */
 export interface PendingNotification {
   notification: Notification
   sender: NotificationSender
+  /** The stored outbox entry, in durable mode once the storage operation built it. */
+  entry?: Document
 }
 
 /** Normalises the `feedbackHook` / `metadataHook` option to an array, rejecting anything but functions. */
@@ -157,11 +173,11 @@ export class HookCall implements HookContext {
   }
 
   /** Hands notifications to the dispatcher; never throws (a failed hand-over must not fail the caller). */
-  dispatch(items: readonly PendingNotification[], source: NotificationSource | null): void {
+  dispatch(items: readonly PendingNotification[], storedIn: StoredIn | null): void {
     if (items.length === 0) return
     const dispatcher = this.#dispatcher
     if (!dispatcher) {
-      if (source === null) {
+      if (storedIn === null) {
         log.warn(
           { session_id: this.sessionId, count: items.length },
           'no notification dispatcher configured | notifications dropped',
@@ -176,7 +192,12 @@ export class HookCall implements HookContext {
     }
     for (const item of items) {
       try {
-        const result = dispatcher.enqueue(item.notification, item.sender, source)
+        const result =
+          storedIn && item.entry
+            ? dispatcher.enqueue(item.notification, item.sender, {
+                outbox: { collection: storedIn.collection, documentId: storedIn.documentId, entry: item.entry },
+              })
+            : dispatcher.enqueue(item.notification, item.sender)
         if (result && typeof (result as Promise<unknown>).catch === 'function') {
           ;(result as Promise<unknown>).catch((error: unknown) => {
             log.error(

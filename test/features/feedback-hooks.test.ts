@@ -1,10 +1,11 @@
 import fc from 'fast-check'
+import type { Document } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigurationError, ValidationError } from '../../src/errors.js'
-import type { NotificationDispatcherLike, NotificationSource } from '../../src/hooks/compose.js'
+import type { NotificationDispatcherLike } from '../../src/hooks/compose.js'
+import { fromOutboxEntry } from '../../src/hooks/outbox.js'
 import type { FeedbackHook, MetadataHook, Notification, NotificationSender } from '../../src/hooks/types.js'
 import { MAX_FEEDBACK_COMMENT_LENGTH } from '../../src/hooks/types.js'
-import { fromOutboxEntry, type OutboxEntry } from '../../src/features/outbox-entry.js'
 import { SessionData } from '../../src/features/session-data.js'
 import { recountFeedback } from '../../src/features/feedback.js'
 import { openFeaturesDatabase, snapshotSession, type FeaturesTestContext } from './support.js'
@@ -22,10 +23,19 @@ afterAll(async () => {
 
 /** Records what the dispatcher received, and whether the change was already stored at that moment. */
 function recordingDispatcher(check?: () => Promise<unknown>) {
-  const received: { notification: Notification; source: NotificationSource | null; storedAtEnqueue?: unknown }[] = []
+  type Source = { collection: string; documentId: string; eventId: unknown } | null
+  const received: { notification: Notification; source: Source; storedAtEnqueue?: unknown }[] = []
   const pending: Promise<void>[] = []
   const dispatcher: NotificationDispatcherLike = {
-    enqueue(notification, _sender, source) {
+    enqueue(notification, _sender, options) {
+      const outbox = options?.outbox
+      const source: Source = outbox
+        ? {
+            collection: outbox.collection.collectionName,
+            documentId: outbox.documentId,
+            eventId: outbox.entry.event_id,
+          }
+        : null
       const entry: (typeof received)[number] = { notification, source }
       received.push(entry)
       if (check) pending.push(check().then((v) => void (entry.storedAtEnqueue = v)))
@@ -219,12 +229,16 @@ describe('hooks', () => {
       { before: true, keys: { 'a.b': 1, $x: 2 } },
       { after: true, sessionId: id },
     ])
-    expect(rec.received[0]!.source).toEqual({ collection: 'sessions', documentId: id })
+    expect(rec.received[0]!.source).toEqual({
+      collection: 'sessions',
+      documentId: id,
+      eventId: rec.received[0]!.notification.eventId,
+    })
     expect(rec.received[1]!.source).toBeNull()
     // Handed over only after the change was stored.
     expect(rec.received[0]!.storedAtEnqueue).toEqual({ status: 'done' })
     const doc = await ctx.collections.sessions.findOne({ _id: id })
-    const outbox = doc!.outbox as OutboxEntry[]
+    const outbox = doc!.outbox as Document[]
     expect(outbox).toHaveLength(1)
     expect(Object.keys(outbox[0]!).sort()).toEqual([
       'channel',
@@ -260,8 +274,12 @@ describe('hooks', () => {
     const stored = await data.addFeedback({ rating: 'down', comment: 'bad' })
     const doc = await ctx.collections.feedback.findOne({ _id: stored.id })
     expect(doc!.outbox).toHaveLength(1)
-    expect((doc!.outbox![0] as OutboxEntry).event_id).toBe(rec.received[0]!.notification.eventId)
-    expect(rec.received[0]!.source).toEqual({ collection: 'feedback', documentId: stored.id })
+    expect((doc!.outbox![0] as Document).event_id).toBe(rec.received[0]!.notification.eventId)
+    expect(rec.received[0]!.source).toEqual({
+      collection: 'feedback',
+      documentId: stored.id,
+      eventId: rec.received[0]!.notification.eventId,
+    })
     // The public listing never shows outbox internals.
     expect((await data.getFeedbacks()).items[0]).toEqual(stored)
   })
