@@ -13,6 +13,7 @@ import { ensureIndexes, openCollections } from '../storage/collections.js'
 import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
 import { resolveConnection } from './connection.js'
 import { DEFAULT_DATABASE_NAME } from './defaults.js'
+import { NotificationDispatcher, type NotificationDispatcherOptions } from '../hooks/dispatcher.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */
@@ -22,6 +23,8 @@ export type SessionManagerDefaults = Omit<
 >
 
 export type MongoDBSessionManagerFactoryOptions = SessionManagerDefaults & {
+  /** Tuning of the notification dispatcher shared by every manager of the factory. */
+  dispatcherOptions?: NotificationDispatcherOptions
   /** Connection string: the factory creates and owns the client. */
   connectionString?: string
   clientOptions?: MongoClientOptions
@@ -41,17 +44,30 @@ export class MongoDBSessionManagerFactory {
   readonly #client: MongoClient
   readonly #ownsClient: boolean
   readonly #defaults: SessionManagerDefaults
+  readonly #dispatcher: NotificationDispatcher
   #closed = false
 
   constructor(options: MongoDBSessionManagerFactoryOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError('MongoDBSessionManagerFactory options must be an object')
     }
-    const { connectionString, clientOptions, client, ...defaults } = options
+    const { connectionString, clientOptions, client, dispatcherOptions, ...defaults } = options
     const resolved = resolveConnection({ client, connectionString, clientOptions })
     this.#client = resolved.client
     this.#ownsClient = resolved.owned
     this.#defaults = defaults
+    // One dispatcher for every manager: bounded concurrency across requests, and one place to drain.
+    this.#dispatcher = defaults.dispatcher ?? new NotificationDispatcher(dispatcherOptions)
+  }
+
+  /** The notification dispatcher shared by the factory's managers. */
+  get dispatcher(): NotificationDispatcher {
+    return this.#dispatcher
+  }
+
+  /** Waits for every notification queued by the factory's managers (e.g. at the end of a Lambda handler). */
+  async flush(): Promise<void> {
+    await this.#dispatcher.flush()
   }
 
   /** The shared client. */
@@ -74,7 +90,13 @@ export class MongoDBSessionManagerFactory {
   /** A manager for `sessionId` on the shared client; `overrides` replace the factory's defaults. */
   createSessionManager(sessionId: string, overrides: SessionManagerDefaults = {}): MongoDBSessionManager {
     this.#assertOpen()
-    return new MongoDBSessionManager({ ...this.#defaults, ...overrides, sessionId, client: this.#client })
+    return new MongoDBSessionManager({
+      dispatcher: this.#dispatcher,
+      ...this.#defaults,
+      ...overrides,
+      sessionId,
+      client: this.#client,
+    })
   }
 
   /** Connection health for `/health` endpoints. Never throws; never includes the connection string. */
@@ -90,10 +112,15 @@ export class MongoDBSessionManagerFactory {
     }
   }
 
-  /** Closes the client if the factory created it. Managers made by the factory must not be used afterwards. */
+  /**
+   * Drains pending notifications, then closes the client if the factory created it. Managers made
+   * by the factory must not be used afterwards.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    if (!this.#defaults.dispatcher) await this.#dispatcher.close()
+    else await this.#dispatcher.flush()
     if (this.#ownsClient) await this.#client.close()
   }
 

@@ -17,6 +17,7 @@ import {
   InitializedEvent,
   MessageAddedEvent,
   SessionManager,
+  type InvokableTool,
   type LocalAgent,
   type MultiAgentSaveLatestStrategy,
   type SaveLatestStrategy,
@@ -32,8 +33,17 @@ import { detectCapabilities } from '../storage/capabilities.js'
 import { ensureIndexes, openCollections, type SessionCollections } from '../storage/collections.js'
 import { SCHEMA_VERSION } from '../storage/schema.js'
 import { MongoSnapshotStorage, validateSnapshotId } from '../storage/snapshot-store.js'
-import { deleteSessionData, type DeletedCounts } from '../storage/session-delete.js'
 import { validateIdentifier } from '../validation/identifiers.js'
+import { deleteSessions, metadataFieldIndexes, type SessionDeleteCounts } from '../features/catalogue.js'
+import type { AgentConfig, AgentConfigUpdate, AgentSummary, PromptMetadata } from '../features/agent-config.js'
+import type { FeedbackCounts, FeedbackPage, FeedbackPageOptions } from '../features/feedback.js'
+import type { GuardrailEventPage } from '../features/guardrails.js'
+import type { MetadataToolOptions, MetadataToolResult } from '../features/metadata-tool.js'
+import type { MetricsSummary } from '../features/metrics.js'
+import { SessionData } from '../features/session-data.js'
+import { NotificationDispatcher, type DispatcherStats } from '../hooks/dispatcher.js'
+import { createWebSocketConnectionRegistry, type WebSocketConnectionRegistry } from '../aws/websocket-connections.js'
+import type { Feedback, FeedbackHook, FeedbackInput, Metadata, MetadataHook } from '../hooks/types.js'
 import { resolveConnection } from './connection.js'
 import { DEFAULT_DATABASE_NAME } from './defaults.js'
 
@@ -69,6 +79,30 @@ export interface MongoDBSessionManagerOptions {
   retainTrimmedMessages?: boolean
   /** Create the library's indexes on first use (once per process and client). Default `true`. */
   ensureIndexes?: boolean
+  /** Interceptor(s) around `addFeedback` (seed: `feedbackHook`), applied in order. */
+  feedbackHook?: FeedbackHook | readonly FeedbackHook[] | null
+  /** Interceptor(s) around `updateMetadata` / `getMetadata` / `deleteMetadata` and the metadata tool. */
+  metadataHook?: MetadataHook | readonly MetadataHook[] | null
+  /** Metadata fields declared for querying: indexed, and filterable in `listSessions`. */
+  metadataFields?: readonly string[]
+  /**
+   * How hook notifications (SNS, SQS, WebSocket) are delivered:
+   * - `'background'` (default, as in the seed): sent after the change is stored, in the background;
+   * - `'durable'`: also recorded in the same single-document write as the change, and removed once
+   *   delivered, so `relayPendingNotifications` re-sends whatever a crash or an outage left behind.
+   */
+  delivery?: 'background' | 'durable'
+  /**
+   * Dispatcher that sends notifications. Default: one per manager, drained by `flush()`/`close()`.
+   * Pass a shared one (the factory does) to bound concurrency across managers.
+   */
+  dispatcher?: NotificationDispatcher
+  /** Record token usage, latency, time to first byte, cycles and tool calls per invocation. Default `true`. */
+  captureMetrics?: boolean
+  /** Record each agent's model id and system prompt. Default `true`. */
+  captureAgentConfig?: boolean
+  /** Record guardrail interventions (redactions) as audit events. Default `true`. */
+  auditGuardrails?: boolean
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -89,7 +123,9 @@ const KNOWN_OPTIONS = new Set<string>([
   'metadataFields',
   'delivery',
   'dispatcher',
-  'notifications',
+  'captureMetrics',
+  'captureAgentConfig',
+  'auditGuardrails',
 ])
 
 interface Resolved {
@@ -103,6 +139,7 @@ interface Resolved {
   applicationName: string | null
   ensureIndexes: boolean
   retainTrimmedMessages: boolean
+  metadataFields: readonly string[]
 }
 
 function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
@@ -153,6 +190,7 @@ function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
     applicationName: options.applicationName ?? null,
     ensureIndexes: options.ensureIndexes ?? true,
     retainTrimmedMessages: options.retainTrimmedMessages ?? true,
+    metadataFields: [...(options.metadataFields ?? [])],
   }
 }
 
@@ -181,6 +219,12 @@ function isAgentTarget(target: LocalAgent | Graph | Swarm): target is LocalAgent
 export class MongoDBSessionManager extends SessionManager {
   readonly #r: Resolved
   readonly #agents: AgentStore
+  readonly #data: SessionData
+  readonly #dispatcher: NotificationDispatcher
+  readonly #ownsDispatcher: boolean
+  readonly #agentHooks: { metrics: boolean; captureConfig: boolean; guardrails: boolean }
+  /** API Gateway WebSocket connections registered per session (used by the WebSocket metadata hook). */
+  readonly webSocketConnections: WebSocketConnectionRegistry
   readonly #stashes = new Set<NonNullable<NonNullable<LocalAgent['contextManager']>['stash']>>()
   #ready: Promise<void> | undefined
   #sessionEnsured: Promise<void> | undefined
@@ -204,6 +248,31 @@ export class MongoDBSessionManager extends SessionManager {
       ensureSession: () => this.ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
     })
+    if (options.delivery !== undefined && options.delivery !== 'background' && options.delivery !== 'durable') {
+      throw new ConfigurationError(`delivery must be 'background' or 'durable', got ${String(options.delivery)}`)
+    }
+    if (options.dispatcher !== undefined && !(options.dispatcher instanceof NotificationDispatcher)) {
+      throw new ConfigurationError('dispatcher must be a NotificationDispatcher')
+    }
+    this.#ownsDispatcher = options.dispatcher === undefined
+    this.#dispatcher = options.dispatcher ?? new NotificationDispatcher()
+    this.#data = new SessionData({
+      collections: resolved.collections,
+      sessionId: resolved.sessionId,
+      applicationName: resolved.applicationName,
+      ...(options.feedbackHook != null && { feedbackHook: options.feedbackHook }),
+      ...(options.metadataHook != null && { metadataHook: options.metadataHook }),
+      durable: options.delivery === 'durable',
+      dispatcher: this.#dispatcher,
+      manager: this,
+      metadataFields: resolved.metadataFields,
+    })
+    this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
+    this.#agentHooks = {
+      metrics: options.captureMetrics ?? true,
+      captureConfig: options.captureAgentConfig ?? true,
+      guardrails: options.auditGuardrails ?? true,
+    }
   }
 
   override get name(): string {
@@ -230,7 +299,11 @@ export class MongoDBSessionManager extends SessionManager {
     if (this.#closed) return Promise.reject(new ClosedError(`session manager '${this.sessionId}'`))
     if (!this.#ready) {
       const run = (async () => {
-        if (this.#r.ensureIndexes) await ensureIndexes(this.#r.client, this.#r.collections)
+        if (this.#r.ensureIndexes) {
+          await ensureIndexes(this.#r.client, this.#r.collections, {
+            sessions: metadataFieldIndexes(this.#r.metadataFields),
+          })
+        }
         await detectCapabilities(this.#r.client)
       })()
       this.#ready = run
@@ -259,39 +332,12 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   async #upsertSession(): Promise<void> {
-    const now = new Date()
-    const { sessions } = this.#r.collections
-    const upsert = () =>
-      sessions.findOneAndUpdate(
-        { _id: this.sessionId },
-        {
-          $setOnInsert: {
-            session_id: this.sessionId,
-            schema_version: SCHEMA_VERSION,
-            application_name: this.#r.applicationName,
-            created_at: now,
-            updated_at: now,
-            metadata: {},
-            agents: {},
-          },
-        },
-        // No projection: FerretDB 1.24 rejects findAndModify's `fields`.
-        { upsert: true, returnDocument: 'after' },
-      )
-    let doc
     try {
-      doc = await upsert()
+      await this.#data.ensureSession()
     } catch (error) {
       // Two first writers can race on the insert; the loser finds the document on a retry.
       if ((error as { code?: number }).code !== 11000) throw error
-      doc = await upsert()
-    }
-    const stored = doc?.application_name ?? null
-    if (this.#r.applicationName !== null && stored !== this.#r.applicationName) {
-      log.warn(
-        { session_id: this.sessionId, stored, given: this.#r.applicationName },
-        'applicationName is immutable once the session exists; the given value is ignored',
-      )
+      await this.#data.ensureSession()
     }
   }
 
@@ -335,6 +381,9 @@ export class MongoDBSessionManager extends SessionManager {
         await this.#saveLatest(event.agent)
       }
     })
+    // Metrics, agent config and guardrail audit: registered to run after the saves above, and
+    // never allowed to fail the agent's invocation.
+    this.#data.registerAgentHooks(agent, this.#agentHooks)
   }
 
   /** Saves the agent's latest state (`isLatest: true`) or an immutable snapshot (`isLatest: false`). */
@@ -421,9 +470,9 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   /** Like {@link deleteSession}, returning the number of documents removed per collection. */
-  async deleteSessionData(): Promise<DeletedCounts> {
+  async deleteSessionData(): Promise<SessionDeleteCounts> {
     await this.ready()
-    const counts = await deleteSessionData(this.#r.collections, [this.sessionId])
+    const counts = await deleteSessions(this.#r.collections, { sessionIds: [this.sessionId] })
     this.#agents.forget()
     this.#sessionEnsured = undefined
     for (const stash of this.#stashes) {
@@ -487,13 +536,145 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Session data: metadata, feedback, metrics, agent configuration, guardrail audit
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Merges `metadata` into the session's metadata (existing fields are kept) and returns the
+   * metadata afterwards. Goes through `metadataHook`. Creates the session if needed.
+   * @throws {@link ValidationError} for invalid keys or values; nothing is written.
+   */
+  async updateMetadata(metadata: Metadata): Promise<Metadata> {
+    await this.ready()
+    return this.#data.updateMetadata(metadata)
+  }
+
+  /** The session's metadata (`{}` if the session does not exist), or only `keys`. Goes through `metadataHook`. */
+  async getMetadata(keys?: string[]): Promise<Metadata> {
+    await this.ready()
+    return this.#data.getMetadata(keys)
+  }
+
+  /** Removes `keys` from the metadata and returns the metadata afterwards. Goes through `metadataHook`. */
+  async deleteMetadata(keys: string[]): Promise<Metadata> {
+    await this.ready()
+    return this.#data.deleteMetadata(keys)
+  }
+
+  /** A Strands tool (default name `manage_metadata`) that lets the agent get, set and delete metadata. */
+  getMetadataTool(options: MetadataToolOptions = {}): InvokableTool<unknown, MetadataToolResult> {
+    return this.#data.getMetadataTool(options)
+  }
+
+  /**
+   * Stores user feedback and returns the stored entry. Goes through `feedbackHook`.
+   * @throws {@link ValidationError} for a rating other than `'up' | 'down' | null` or a too long comment.
+   */
+  async addFeedback(feedback: FeedbackInput): Promise<Feedback> {
+    await this.ready()
+    return this.#data.addFeedback(feedback)
+  }
+
+  /** Feedback of this session, oldest first, keyset-paged. */
+  async getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
+    await this.ready()
+    return this.#data.getFeedbacks(options)
+  }
+
+  /** Per-rating feedback counts (`up`, `down`, `neutral`). */
+  async getFeedbackCounts(): Promise<FeedbackCounts> {
+    await this.ready()
+    return this.#data.getFeedbackCounts()
+  }
+
+  /** Token usage, latency and tool totals for the session and per agent. */
+  async getMetricsSummary(): Promise<MetricsSummary> {
+    await this.ready()
+    return this.#data.getMetricsSummary()
+  }
+
+  /** Model id, system prompt and prompt metadata of an agent. @throws {@link NotFoundError} */
+  async getAgentConfig(agentId: string): Promise<AgentConfig> {
+    await this.ready()
+    return this.#data.getAgentConfig(agentId)
+  }
+
+  /** Sets config fields of an existing agent. @throws {@link NotFoundError} */
+  async updateAgentConfig(agentId: string, update: AgentConfigUpdate): Promise<AgentConfig> {
+    await this.ready()
+    return this.#data.updateAgentConfig(agentId, update)
+  }
+
+  /** Replaces an agent's prompt metadata (never wiped by saves or automatic capture). @throws {@link NotFoundError} */
+  async setPromptMetadata(agentId: string, promptMetadata: PromptMetadata): Promise<AgentConfig> {
+    await this.ready()
+    return this.#data.setPromptMetadata(agentId, promptMetadata)
+  }
+
+  /** Agents of this session with their config and message counts (no messages are read). */
+  async listAgents(): Promise<AgentSummary[]> {
+    await this.ready()
+    return this.#data.listAgents()
+  }
+
+  /** Number of messages in an agent's conversation. @throws {@link NotFoundError} */
+  async getMessageCount(agentId: string): Promise<number> {
+    await this.ready()
+    return this.#data.getMessageCount(agentId)
+  }
+
+  /** Guardrail interventions recorded for this session, oldest first, keyset-paged. */
+  async getGuardrailEvents(
+    options: { limit?: number; cursor?: string | null; agentId?: string } = {},
+  ): Promise<GuardrailEventPage> {
+    await this.ready()
+    return this.#data.getGuardrailEvents(options)
+  }
+
+  /** Registers an API Gateway WebSocket connection for this session's metadata events. */
+  async registerWebSocketConnection(connectionId: string): Promise<void> {
+    await this.ensureSession()
+    await this.webSocketConnections.register(this.sessionId, connectionId)
+  }
+
+  /** Removes a WebSocket connection (e.g. on `$disconnect`). */
+  async removeWebSocketConnection(connectionId: string): Promise<void> {
+    await this.ready()
+    await this.webSocketConnections.remove(this.sessionId, connectionId)
+  }
+
+  /** The application name stored with the session, or `null`. */
+  async getApplicationName(): Promise<string | null> {
+    await this.ready()
+    return this.#data.getApplicationName()
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Lifecycle
   // ---------------------------------------------------------------------------------------------
 
-  /** Closes the client if this manager created it; a borrowed client is left open. Idempotent. */
+  /** Delivery counters of this manager's notification dispatcher. */
+  get notificationStats(): DispatcherStats {
+    return this.#dispatcher.stats()
+  }
+
+  /**
+   * Waits until every notification queued so far has been delivered or given up. Call it before a
+   * Lambda handler returns: the runtime freezes the process as soon as the handler resolves.
+   */
+  async flush(): Promise<void> {
+    await this.#dispatcher.flush()
+  }
+
+  /**
+   * Drains pending notifications, then closes the client if this manager created it (a borrowed
+   * client is left open). Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    if (this.#ownsDispatcher) await this.#dispatcher.close()
+    else await this.#dispatcher.flush()
     if (this.#r.ownsClient) await this.#r.client.close()
   }
 

@@ -163,7 +163,7 @@ describe('saveLatestOn', () => {
     expect(ids).toHaveLength(2)
     expect([...ids].sort()).toEqual(ids)
     expect(await sm.listSnapshotIds({ target: agent, limit: 1 })).toEqual([ids[0]])
-    expect(await sm.listSnapshotIds({ target: agent, startAfter: ids[0] })).toEqual([ids[1]])
+    expect(await sm.listSnapshotIds({ target: agent, startAfter: ids[0]! })).toEqual([ids[1]])
 
     const fresh = testAgent({ sessionManager: manager('trigger-1') })
     await fresh.initialize()
