@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * `mongodb-session-manager` command-line tool: entry point. See `run.ts` and `docs/cli.md`.
+ *
+ * SIGINT/SIGTERM do not kill the process outright: they abort the running command's signal, so a
+ * `sessions delete` finishes the session it is deleting (each session whole or gone) and an export
+ * removes its partial file. A second signal exits at once.
+ */
+import { runCli } from './run.js'
+
+const controller = new AbortController()
+let signals = 0
+const onSignal = (signal: NodeJS.Signals): void => {
+  signals += 1
+  if (signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143)
+  controller.abort(new Error(`received ${signal}`))
+}
+process.on('SIGINT', onSignal)
+process.on('SIGTERM', onSignal)
+
+const code = await runCli(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: controller.signal,
+})
+process.exitCode = code
+// Long-running commands (relay) return only when stopped; anything still pending must not keep us alive.
+process.off('SIGINT', onSignal)
+process.off('SIGTERM', onSignal)

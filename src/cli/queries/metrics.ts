@@ -1,0 +1,61 @@
+/**
+ * Metric totals across sessions: one `$group` with `$sum` over the per-session totals the library
+ * keeps on each session document (`metrics.*`, maintained with `$inc`).
+ */
+import type { Document } from 'mongodb'
+import type { SessionCollections } from '../../storage/collections.js'
+
+/**
+ * Stored counter names (snake_case, in `sessions.metrics`) → output names. Mirrors the counters of
+ * `src/features/metrics.ts`; the per-session summary itself comes from `loadMetricsSummary`.
+ */
+export const STORED_COUNTERS = {
+  invocations: 'invocations',
+  cycles: 'cycles',
+  model_calls: 'modelCalls',
+  input_tokens: 'inputTokens',
+  output_tokens: 'outputTokens',
+  total_tokens: 'totalTokens',
+  cache_read_input_tokens: 'cacheReadInputTokens',
+  cache_write_input_tokens: 'cacheWriteInputTokens',
+  model_latency_ms: 'modelLatencyMs',
+  time_to_first_byte_ms: 'timeToFirstByteMs',
+  time_to_first_byte_samples: 'timeToFirstByteSamples',
+  tool_calls: 'toolCalls',
+  tool_errors: 'toolErrors',
+  tool_time_ms: 'toolTimeMs',
+  duration_ms: 'durationMs',
+} as const
+
+export type MetricTotals = Record<(typeof STORED_COUNTERS)[keyof typeof STORED_COUNTERS], number> & {
+  sessions: number
+  averageTimeToFirstByteMs: number | null
+}
+
+/** Sums the metric totals of the sessions matching `filter` (all sessions when empty). */
+export async function metricTotals(
+  collections: SessionCollections,
+  filter: { applicationName?: string; updatedAfter?: Date; updatedBefore?: Date } = {},
+): Promise<MetricTotals> {
+  const match: Document = {}
+  if (filter.applicationName !== undefined) match.application_name = filter.applicationName
+  if (filter.updatedAfter !== undefined || filter.updatedBefore !== undefined) {
+    match.updated_at = {
+      ...(filter.updatedAfter !== undefined && { $gt: filter.updatedAfter }),
+      ...(filter.updatedBefore !== undefined && { $lt: filter.updatedBefore }),
+    }
+  }
+  const group: Document = { _id: null, sessions: { $sum: 1 } }
+  for (const stored of Object.keys(STORED_COUNTERS)) group[stored] = { $sum: `$metrics.${stored}` }
+  const [row] = await collections.sessions
+    .aggregate<Record<string, unknown>>([{ $match: match }, { $group: group }])
+    .toArray()
+  const totals = { sessions: typeof row?.sessions === 'number' ? row.sessions : 0 } as MetricTotals
+  for (const [stored, name] of Object.entries(STORED_COUNTERS)) {
+    const value = row?.[stored]
+    ;(totals as Record<string, number | null>)[name] = typeof value === 'number' ? value : 0
+  }
+  totals.averageTimeToFirstByteMs =
+    totals.timeToFirstByteSamples > 0 ? totals.timeToFirstByteMs / totals.timeToFirstByteSamples : null
+  return totals
+}
