@@ -6,7 +6,9 @@
  * path; FerretDB also rejects nested arrays and NUL characters. Storing such data as a JSON string
  * would make it unqueryable, so instead only the troublesome parts are escaped:
  *
- * - object keys: `%` → `%25`, `.` → `%2E`, `$` → `%24`, NUL → `%00`; the empty key → `%`.
+ * - object keys: `%` → `%25`, `.` → `%2E`, `$` → `%24`, NUL → `%00`; the empty key → `%`;
+ *   names of `Object.prototype` members (`constructor`, `__proto__`, `toString`…) get a `%P` prefix:
+ *   the BSON library reads documents under such keys back as raw bytes;
  *   After escaping, no key starts with `%` followed by a letter, so keys `%a`, `%s`, `%j` are free
  *   to mark the wrappers below;
  * - an array directly inside an array → `{ '%a': [...] }`;
@@ -26,8 +28,12 @@ const ARRAY_WRAPPER = '%a'
 const NUL_STRING_WRAPPER = '%s'
 const JSON_WRAPPER = '%j'
 
+/** Keys the BSON deserializer mishandles (it looks them up on a plain object). */
+const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype))
+
 export function escapeKey(key: string): string {
   if (key === '') return '%'
+  if (PROTOTYPE_NAMES.has(key)) return `%P${key}`
   // Fast path: most keys need nothing.
   if (!/[%.$\u0000]/.test(key)) return key
   return key.replace(/[%.$\u0000]/g, (c) => {
@@ -47,6 +53,7 @@ export function escapeKey(key: string): string {
 export function unescapeKey(key: string): string {
   if (key === '%') return ''
   if (!key.includes('%')) return key
+  if (key.startsWith('%P')) return key.slice(2)
   return key.replace(/%(25|2E|24|00)/g, (_, code: string) => {
     switch (code) {
       case '25':

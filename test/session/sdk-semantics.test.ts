@@ -301,7 +301,9 @@ describe('limits and validation', () => {
       expect(() => manager(sessionId)).toThrow(ValidationError)
     }
     const agent = testAgent({ sessionManager: manager('agent-id-1'), id: 'Bad.Agent' })
-    await expect(agent.invoke('hi')).rejects.toThrow(/agent id/)
+    const error = await agent.invoke('hi').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect(String(error)).toMatch(/Bad\.Agent/)
     expect(await t.db.collection('messages').countDocuments({ session_id: 'agent-id-1' })).toBe(0)
   })
 })

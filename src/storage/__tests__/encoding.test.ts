@@ -5,7 +5,8 @@ import { decodeValue, encodeValue, escapeKey, MAX_NATIVE_DEPTH, unescapeKey } fr
 
 const anyKey = fc.oneof(
   fc.string(),
-  fc.constantFrom('$set', 'a.b', '%a', '%s', '%j', '%', '', '__proto__', '\u0000', '%25'),
+  fc.constantFrom('$set', 'a.b', '%a', '%s', '%j', '%', '', '%P', '%Pconstructor', '\u0000', '%25'),
+  fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype)),
 )
 const json = fc.letrec((tie) => ({
   v: fc.oneof(
@@ -67,9 +68,13 @@ describe('encodeValue / decodeValue', () => {
   })
 
   it('keeps "__proto__" as an own key and never touches prototypes', () => {
-    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}')
-    const decoded = decodeValue(encodeValue(value)) as Record<string, unknown>
-    expect(Object.keys(decoded)).toEqual(['__proto__', 'a'])
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1, "b": {"__proto__": [{}]}, "constructor": [[]]}')
+    const decoded = decodeValue(BSON.deserialize(BSON.serialize({ v: encodeValue(value) })).v) as Record<
+      string,
+      unknown
+    >
+    expect(Object.keys(decoded)).toEqual(['__proto__', 'a', 'b', 'constructor'])
+    expect(JSON.stringify(decoded)).toBe(JSON.stringify(value))
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 
