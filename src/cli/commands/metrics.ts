@@ -42,7 +42,7 @@ export const metricsCommand: Command = {
         out.heading(`Agent ${agentId}`)
         printTotals(out, totals)
         for (const [tool, t] of Object.entries(totals.tools)) {
-          out.line(`    ${out.style.cyan(tool)}: ${t.calls} calls, ${t.errors} errors, ${t.timeMs} ms`)
+          out.line(`    ${out.style.cyan(tool)}: ${t.calls} calls, ${t.errors} errors, ${Math.round(t.timeMs)} ms`)
         }
       }
       return
@@ -80,12 +80,12 @@ function printTotals(out: Output, t: Totals): void {
     ['invocations', `${t.invocations} (${t.cycles} cycles, ${t.modelCalls} model calls)`],
     ['tokens', `${t.totalTokens} total: ${t.inputTokens} in, ${t.outputTokens} out`],
     ['cache', `${t.cacheReadInputTokens} read, ${t.cacheWriteInputTokens} written`],
-    ['model latency', `${t.modelLatencyMs} ms`],
+    ['model latency', `${Math.round(t.modelLatencyMs)} ms`],
     [
       'time to first byte',
       t.averageTimeToFirstByteMs === null ? '-' : `${t.averageTimeToFirstByteMs.toFixed(1)} ms average`,
     ],
-    ['tool calls', `${t.toolCalls} (${t.toolErrors} errors, ${t.toolTimeMs} ms)`],
-    ['invocation time', `${t.durationMs} ms`],
+    ['tool calls', `${t.toolCalls} (${t.toolErrors} errors, ${Math.round(t.toolTimeMs)} ms)`],
+    ['invocation time', `${Math.round(t.durationMs)} ms`],
   ])
 }

@@ -25,7 +25,7 @@ function printMetrics(out: Output, totals: Awaited<ReturnType<typeof loadMetrics
       'time to first byte',
       totals.averageTimeToFirstByteMs === null ? '-' : `${totals.averageTimeToFirstByteMs.toFixed(1)} ms avg`,
     ],
-    ['tool calls', `${totals.toolCalls} (${totals.toolErrors} errors, ${totals.toolTimeMs} ms)`],
+    ['tool calls', `${totals.toolCalls} (${totals.toolErrors} errors, ${Math.round(totals.toolTimeMs)} ms)`],
   ])
 }
 
