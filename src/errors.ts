@@ -16,7 +16,6 @@ export type MongoSessionErrorCode =
   | 'MSM_CONFIGURATION'
   | 'MSM_CLOSED'
   | 'MSM_NOTIFICATION'
-  | 'MSM_UNSUPPORTED'
 
 /** Base class of every error this library throws. */
 export class MongoSessionError extends Error {
@@ -110,14 +109,5 @@ export class ClosedError extends MongoSessionError {
 
   constructor(what: string) {
     super('MSM_CLOSED', `${what} is closed`)
-  }
-}
-
-/** The connected server lacks a capability the requested operation needs. */
-export class UnsupportedError extends MongoSessionError {
-  override readonly name = 'UnsupportedError'
-
-  constructor(message: string) {
-    super('MSM_UNSUPPORTED', message)
   }
 }

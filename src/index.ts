@@ -27,7 +27,6 @@ export {
   StorageOperationError,
   ConfigurationError,
   ClosedError,
-  UnsupportedError,
   type MongoSessionErrorCode,
 } from './errors.js'
 export { configureLogger, LOGGER_NAMESPACE, type Logger, type LogLevel } from './logging.js'

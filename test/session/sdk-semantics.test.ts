@@ -2,7 +2,7 @@
  * MongoDBSessionManager changes how the SDK stores, never what it means: these tests hold the
  * subclass to the SDK SessionManager's behaviour over a real Agent and the real test server.
  */
-import { Agent, Graph, Message, NullConversationManager } from '@strands-agents/sdk'
+import { Agent, Graph, Message, NullConversationManager, Swarm } from '@strands-agents/sdk'
 import { MultiAgentState } from '@strands-agents/sdk/multiagent'
 import { Binary } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -240,6 +240,37 @@ describe('multi-agent orchestrators', () => {
     await sm.saveSnapshot({ target: graph2, state, isLatest: true })
     const again = await t.db.collection('snapshots').findOne({ session_id: 'graph-1', scope: 'multiAgent' })
     expect(again?.data).toEqual(stored?.data)
+  })
+})
+
+describe('multi-agent orchestrators (Swarm)', () => {
+  it('persists Swarm state and restores it', async () => {
+    const make = () => [
+      new Agent({
+        id: 'triage',
+        name: 'triage',
+        description: 'Triage',
+        model: new ScriptedModel([{ text: 'handled' }]),
+        printer: false,
+      }),
+      new Agent({
+        id: 'billing',
+        name: 'billing',
+        description: 'Billing',
+        model: new ScriptedModel([{ text: 'billed' }]),
+        printer: false,
+      }),
+    ]
+    const swarm = new Swarm({ id: 'helpdesk', nodes: make(), start: 'triage', sessionManager: manager('swarm-1') })
+    await swarm.invoke('I was charged twice')
+    const stored = await t.db.collection('snapshots').findOne({ session_id: 'swarm-1', scope: 'multiAgent' })
+    expect(stored?.scope_id).toBe('helpdesk')
+    const state = new MultiAgentState()
+    const again = new Swarm({ id: 'helpdesk', nodes: make(), start: 'triage' })
+    expect(await manager('swarm-1').restoreSnapshot({ target: again, state })).toBe(true)
+    const storedState = (stored?.data as { state: { results: unknown[] } }).state
+    expect(state.results).toHaveLength(storedState.results.length)
+    expect(state.results.map((r) => r.nodeId)).toContain('triage')
   })
 })
 
