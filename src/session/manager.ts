@@ -25,7 +25,6 @@ import {
 } from '@strands-agents/sdk'
 import type { Graph, MultiAgentState, Swarm } from '@strands-agents/sdk/multiagent'
 import type { MongoClient, MongoClientOptions } from 'mongodb'
-import { v7 as uuidV7 } from 'uuid'
 import { ClosedError, ConfigurationError, ValidationError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore } from '../storage/agent-store.js'
@@ -39,6 +38,7 @@ import type { FeedbackCounts, FeedbackPage, FeedbackPageOptions } from '../featu
 import type { GuardrailEventPage } from '../features/guardrails.js'
 import type { MetadataToolOptions, MetadataToolResult } from '../features/metadata-tool.js'
 import type { MetricsSummary } from '../features/metrics.js'
+import { uuidv7 } from '../features/ids.js'
 import { SessionData } from '../features/session-data.js'
 import { NotificationDispatcher, type DispatcherStats } from '../hooks/dispatcher.js'
 import { createWebSocketConnectionRegistry, type WebSocketConnectionRegistry } from '../aws/websocket-connections.js'
@@ -501,7 +501,7 @@ export class MongoDBSessionManager extends SessionManager {
     await this.#includeStash(agent, snapshot.data)
     await this.#r.snapshotStorage.saveSnapshot({
       location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
-      snapshotId: uuidV7(),
+      snapshotId: uuidv7(),
       isLatest: false,
       snapshot,
     })
