@@ -22,7 +22,7 @@ function runDemo(
 }
 
 const baseEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env, MONGODB_URI: testMongoUri(), NO_COLOR: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: testMongoUri(), NO_COLOR: '1' }
   for (const key of [
     'SNS_TOPIC_FEEDBACK_GOOD',
     'SNS_TOPIC_FEEDBACK_BAD',
