@@ -103,8 +103,8 @@ export interface MetricsSummary {
   agents: Record<string, AgentMetricsTotals>
 }
 
-/** Stored counter name → public field. */
-const COUNTERS = {
+/** Stored counter name (snake_case, in `sessions.metrics` and `agents.<id>.metrics`) → public field. */
+export const METRIC_COUNTERS = {
   invocations: 'invocations',
   cycles: 'cycles',
   model_calls: 'modelCalls',
@@ -126,7 +126,7 @@ const COUNTERS = {
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/
 
 /** The `$inc` increments an invocation contributes, keyed by stored counter name. */
-export function invocationIncrements(record: InvocationMetricsRecord): Record<keyof typeof COUNTERS, number> {
+export function invocationIncrements(record: InvocationMetricsRecord): Record<keyof typeof METRIC_COUNTERS, number> {
   const ttfbSamples = record.model_calls.filter((c) => c.time_to_first_byte_ms !== null)
   return {
     invocations: 1,
@@ -209,7 +209,7 @@ export async function recordInvocationMetrics(
 function totalsFrom(stored: unknown): MetricsTotals {
   const doc = (stored && typeof stored === 'object' ? stored : {}) as Record<string, unknown>
   const totals = {} as MetricsTotals
-  for (const [name, key] of Object.entries(COUNTERS)) {
+  for (const [name, key] of Object.entries(METRIC_COUNTERS)) {
     const value = doc[name]
     ;(totals as unknown as Record<string, number>)[key] = typeof value === 'number' ? value : 0
   }

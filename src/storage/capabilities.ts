@@ -8,7 +8,10 @@ import type { MongoClient } from 'mongodb'
 
 export interface ServerCapabilities {
   engine: 'mongodb' | 'ferretdb'
+  /** The engine's own version (FerretDB's, for FerretDB; `unknown` when an embedded build does not know it). */
   version: string
+  /** The MongoDB version the server reports for compatibility (`buildInfo.version`). */
+  mongodbCompatibility: string
   /** Largest BSON document the server accepts. */
   maxBsonObjectSize: number
   /** Largest wire message; bulk writes are split below it by the driver. */
@@ -36,17 +39,24 @@ export function detectCapabilities(client: MongoClient): Promise<ServerCapabilit
 async function probe(client: MongoClient): Promise<ServerCapabilities> {
   const admin = client.db('admin')
   const [hello, buildInfo] = await Promise.all([admin.command({ hello: 1 }), admin.command({ buildInfo: 1 })])
-  // FerretDB adds a `ferretdb` section to buildInfo; everything else is treated as MongoDB.
-  const engine: ServerCapabilities['engine'] = 'ferretdb' in buildInfo ? 'ferretdb' : 'mongodb'
+  // FerretDB 1.x adds `ferretdbVersion`/`ferretdbFeatures` to buildInfo (later versions a `ferretdb`
+  // section); everything else is treated as MongoDB.
+  const engine: ServerCapabilities['engine'] =
+    'ferretdbVersion' in buildInfo || 'ferretdb' in buildInfo ? 'ferretdb' : 'mongodb'
   const replicated = typeof hello.setName === 'string' || hello.msg === 'isdbgrid'
   const isFerret = engine === 'ferretdb'
   return {
     engine,
-    version: String(buildInfo.version ?? 'unknown'),
+    version: String((isFerretVersion(buildInfo) ? buildInfo.ferretdbVersion : buildInfo.version) ?? 'unknown'),
+    mongodbCompatibility: String(buildInfo.version ?? 'unknown'),
     maxBsonObjectSize: Number(hello.maxBsonObjectSize ?? 16 * 1024 * 1024),
     maxMessageSizeBytes: Number(hello.maxMessageSizeBytes ?? 48_000_000),
     transactions: !isFerret && replicated,
     ttlIndexes: !isFerret,
     changeStreams: !isFerret && replicated,
   }
+}
+
+function isFerretVersion(buildInfo: Record<string, unknown>): buildInfo is { ferretdbVersion: string } {
+  return typeof buildInfo.ferretdbVersion === 'string'
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto'
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb'
 import { inject } from 'vitest'
+import { detectCapabilities } from '../../src/storage/capabilities.js'
 
 export interface TestDatabase {
   uri: string
@@ -52,6 +53,6 @@ export async function openTestDatabase(prefix = 'msm_test'): Promise<TestDatabas
 
 /** The engine behind the test URI, detected the way the library does (buildInfo). */
 export async function detectTestEngine(client: MongoClient): Promise<'mongodb' | 'ferretdb'> {
-  const info = await client.db('admin').command({ buildInfo: 1 })
-  return 'ferretdb' in info ? 'ferretdb' : 'mongodb'
+  const { engine } = await detectCapabilities(client)
+  return engine
 }

@@ -95,7 +95,7 @@ export const doctorCommand: Command = {
     out.line()
     out.heading('Server')
     out.fields([
-      ['engine', `${server.engine} ${server.version}`],
+      ['engine', `${server.engine} ${server.version} (MongoDB ${server.mongodbCompatibility} compatible)`],
       ['max document size', `${(server.maxBsonObjectSize / 1024 / 1024).toFixed(0)} MiB`],
       ['transactions', yes(server.transactions)],
       ['TTL indexes', yes(server.ttlIndexes)],

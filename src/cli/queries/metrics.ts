@@ -3,29 +3,11 @@
  * document (`metrics.*`, maintained with `$inc`).
  */
 import type { Document } from 'mongodb'
+import { METRIC_COUNTERS } from '../../features/metrics.js'
 import type { SessionCollections } from '../../storage/collections.js'
 
-/**
- * Stored counter names (snake_case, in `sessions.metrics`) → output names. Mirrors the counters of
- * `src/features/metrics.ts`; the per-session summary itself comes from `loadMetricsSummary`.
- */
-export const STORED_COUNTERS = {
-  invocations: 'invocations',
-  cycles: 'cycles',
-  model_calls: 'modelCalls',
-  input_tokens: 'inputTokens',
-  output_tokens: 'outputTokens',
-  total_tokens: 'totalTokens',
-  cache_read_input_tokens: 'cacheReadInputTokens',
-  cache_write_input_tokens: 'cacheWriteInputTokens',
-  model_latency_ms: 'modelLatencyMs',
-  time_to_first_byte_ms: 'timeToFirstByteMs',
-  time_to_first_byte_samples: 'timeToFirstByteSamples',
-  tool_calls: 'toolCalls',
-  tool_errors: 'toolErrors',
-  tool_time_ms: 'toolTimeMs',
-  duration_ms: 'durationMs',
-} as const
+/** Stored counter names → output names: the same counters as the per-session summary. */
+export const STORED_COUNTERS = METRIC_COUNTERS
 
 export type MetricTotals = Record<(typeof STORED_COUNTERS)[keyof typeof STORED_COUNTERS], number> & {
   sessions: number
