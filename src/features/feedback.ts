@@ -69,7 +69,8 @@ export function pageLimit(limit: unknown): number {
   return limit
 }
 
-function toFeedback(doc: FeedbackDocument): Feedback {
+/** The public form of a stored feedback document. */
+export function toFeedback(doc: FeedbackDocument): Feedback {
   return {
     id: doc._id,
     sessionId: doc.session_id,

@@ -6,9 +6,9 @@
 import type { Document } from 'mongodb'
 import { ValidationError } from '../../errors.js'
 import { decodeCursor, encodeCursor } from '../../features/cursor.js'
+import { toFeedback } from '../../features/feedback.js'
 import type { Feedback, FeedbackRating } from '../../hooks/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
-import type { FeedbackDocument } from '../../storage/schema.js'
 
 /** Rating names used on the command line and in reports. */
 export type RatingName = 'up' | 'down' | 'neutral'
@@ -42,19 +42,6 @@ function feedbackFilter(query: FeedbackQuery): Document {
     }
   }
   return filter
-}
-
-function toFeedback(doc: FeedbackDocument): Feedback {
-  return {
-    id: doc._id,
-    sessionId: doc.session_id,
-    rating: doc.rating,
-    comment: doc.comment,
-    messageId: doc.message_id,
-    agentId: doc.agent_id,
-    userId: doc.user_id,
-    createdAt: doc.created_at,
-  }
 }
 
 /** Feedback newest first; `nextCursor` continues after the last item. */
