@@ -18,6 +18,7 @@ import type { SessionCollections } from './collections.js'
 import {
   countRanges,
   fromRanges,
+  persistedAfter,
   persistedFrom,
   planSave,
   toRanges,
@@ -260,7 +261,7 @@ export class AgentStore {
 
     this.#states.set(agentId, {
       revision,
-      persisted: persistedFrom(messages, plan.seqs),
+      persisted: persistedAfter(state.persisted, messages, plan),
       nextSeq: plan.nextSeq,
       stateJson,
     })

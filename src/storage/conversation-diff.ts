@@ -35,6 +35,11 @@ export interface SavePlan {
   /** Dropped messages whose trackingId lives on in a rewritten message: superseded versions. */
   readonly superseded: number[]
   readonly nextSeq: number
+  /**
+   * Set when the conversation is the persisted one with `offset` messages trimmed from the front
+   * and `inserts` appended: the persisted entries from `offset` on can be reused as they are.
+   */
+  readonly reuse?: { readonly offset: number; readonly count: number }
 }
 
 export function persistedFrom(messages: readonly Message[], seqs: readonly number[]): PersistedMessage[] {
@@ -46,11 +51,85 @@ export function persistedFrom(messages: readonly Message[], seqs: readonly numbe
   }))
 }
 
+/** The plan for any change; appends and front trims (nearly every save) take a path without maps or sets. */
 export function planSave(
   previous: readonly PersistedMessage[],
   current: readonly Message[],
   nextSeq: number,
 ): SavePlan {
+  return planTrimAndAppend(previous, current, nextSeq) ?? planAnyEdit(previous, current, nextSeq)
+}
+
+/** Entries the next save can compare against, reusing the unchanged ones when the plan allows it. */
+export function persistedAfter(
+  previous: readonly PersistedMessage[],
+  current: readonly Message[],
+  plan: SavePlan,
+): PersistedMessage[] {
+  if (!plan.reuse) return persistedFrom(current, plan.seqs)
+  const { offset, count } = plan.reuse
+  const kept = previous.slice(offset, offset + count)
+  const added = persistedFrom(
+    plan.inserts.map((insert) => insert.message),
+    plan.inserts.map((insert) => insert.seq),
+  )
+  return kept.concat(added)
+}
+
+function unchanged(entry: PersistedMessage | undefined, message: Message | undefined): boolean {
+  return (
+    entry !== undefined &&
+    message !== undefined &&
+    entry.message === message &&
+    entry.content === message.content &&
+    entry.metadata === message.metadata
+  )
+}
+
+/**
+ * The common shapes: new messages appended, and/or messages trimmed from the front (sliding
+ * window). One pass of identity checks, no allocation per message beyond the sequence list.
+ * `undefined` when the change has another shape.
+ */
+function planTrimAndAppend(
+  previous: readonly PersistedMessage[],
+  current: readonly Message[],
+  nextSeq: number,
+): SavePlan | undefined {
+  let offset = 0
+  if (previous.length > 0 && current.length > 0 && !unchanged(previous[0], current[0])) {
+    offset = previous.findIndex((entry) => entry.message === current[0])
+    if (offset < 0) return undefined
+  }
+  const count = previous.length - offset
+  if (current.length < count) return undefined
+  for (let i = 0; i < count; i++) if (!unchanged(previous[offset + i], current[i])) return undefined
+
+  const seqs = new Array<number>(current.length)
+  for (let i = 0; i < count; i++) seqs[i] = previous[offset + i]!.seq
+  const inserts: { seq: number; message: Message }[] = []
+  let next = nextSeq
+  for (let i = count; i < current.length; i++) {
+    seqs[i] = next
+    inserts.push({ seq: next++, message: current[i]! })
+  }
+  const droppedEntries = previous.slice(0, offset)
+  const rewrittenIds = new Set(inserts.map((insert) => insert.message.trackingId))
+  return {
+    inserts,
+    ranges: toRanges(seqs),
+    seqs,
+    dropped: droppedEntries.map((entry) => entry.seq),
+    superseded: droppedEntries
+      .filter((entry) => entry.message.trackingId && rewrittenIds.has(entry.message.trackingId))
+      .map((entry) => entry.seq),
+    nextSeq: next,
+    reuse: { offset, count },
+  }
+}
+
+/** Any other edit: each message is matched to its persisted entry by identity. */
+function planAnyEdit(previous: readonly PersistedMessage[], current: readonly Message[], nextSeq: number): SavePlan {
   const byIdentity = new Map<Message, PersistedMessage>()
   for (const entry of previous) byIdentity.set(entry.message, entry)
 
@@ -60,7 +139,7 @@ export function planSave(
   let next = nextSeq
   for (const message of current) {
     const entry = byIdentity.get(message)
-    if (entry && !kept.has(entry.seq) && entry.content === message.content && entry.metadata === message.metadata) {
+    if (entry && !kept.has(entry.seq) && unchanged(entry, message)) {
       kept.add(entry.seq)
       seqs.push(entry.seq)
     } else {
