@@ -62,7 +62,10 @@ export function buildFerretDB(log: (line: string) => void = () => {}): string {
 export async function startFerretDB(options: { log?: (line: string) => void } = {}): Promise<RunningFerretDB> {
   const binary = buildFerretDB(options.log)
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ferretdb-'))
-  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // stdin stays open for the child's lifetime: when this process dies, the server stops too.
+  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-data', dataDir, '-exit-with-parent'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000)

@@ -7,7 +7,7 @@
 // relays every client connection to it, holding one process-wide lock from a command's request
 // to its reply. Handshake and liveness commands skip the lock so that monitoring never waits.
 //
-// Usage: ferretdb-test -listen 127.0.0.1:0 -data DIR
+// Usage: ferretdb-test -listen 127.0.0.1:0 -data DIR [-exit-with-parent]
 // Prints "listening <host:port>" on stdout once clients can connect; stops on SIGINT/SIGTERM.
 package main
 
@@ -48,6 +48,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "public TCP address for clients")
 	dataDir := flag.String("data", "", "existing directory for the SQLite files (required)")
 	logLevel := flag.String("log-level", "error", "FerretDB log level: debug, info, warn, error")
+	exitWithParent := flag.Bool("exit-with-parent", false, "stop when standard input closes (the parent process is gone)")
 	flag.Parse()
 	if *dataDir == "" {
 		fmt.Fprintln(os.Stderr, "ferretdb-test: -data is required")
@@ -78,6 +79,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *exitWithParent {
+		// The parent keeps our stdin open; the OS closes it when the parent dies, however it dies,
+		// so a killed test run never leaves a server behind.
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			stop()
+		}()
+	}
 	done := make(chan struct{})
 	go func() {
 		_ = f.Run(ctx)
