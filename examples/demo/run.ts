@@ -23,7 +23,8 @@ export interface DemoOptions {
   env?: NodeJS.ProcessEnv
 }
 
-const DATABASE = 'msm_demo'
+/** Database the demo writes to; `MSM_DEMO_DB` overrides it (the tests use a throwaway one). */
+const DEFAULT_DATABASE = 'msm_demo'
 const APPLICATION = 'support-bot'
 const METADATA_FIELDS = ['status', 'priority', 'assigned_to']
 
@@ -47,6 +48,7 @@ function printTotals(report: Report, t: MetricsTotals): void {
 export async function runDemo(options: DemoOptions): Promise<void> {
   const { report } = options
   const env = options.env ?? process.env
+  const DATABASE = env.MSM_DEMO_DB || DEFAULT_DATABASE
   const s = report.s
   report.title('mongodb-session-manager demo: a Strands support agent persisted in MongoDB')
 

@@ -1,9 +1,10 @@
 /** `npm run demo` as a newcomer runs it (here against the test server through MONGODB_URI). */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { MongoClient } from 'mongodb'
+import { afterAll, describe, expect, it } from 'vitest'
 import { repoRoot } from '../cli/support.js'
-import { testMongoUri } from '../support/mongo.js'
+import { testMongoUri, uniqueName } from '../support/mongo.js'
 
 function runDemo(
   args: string[],
@@ -22,7 +23,7 @@ function runDemo(
 }
 
 const baseEnv = (): NodeJS.ProcessEnv => {
-  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: testMongoUri(), NO_COLOR: '1' }
+  const env: NodeJS.ProcessEnv = { ...process.env, MONGODB_URI: testMongoUri(), NO_COLOR: '1', MSM_DEMO_DB: demoDb }
   for (const key of [
     'SNS_TOPIC_FEEDBACK_GOOD',
     'SNS_TOPIC_FEEDBACK_BAD',
@@ -33,6 +34,14 @@ const baseEnv = (): NodeJS.ProcessEnv => {
   }
   return env
 }
+
+// A throwaway database, dropped afterwards: a MongoDB given in MONGODB_URI is left as it was.
+const demoDb = uniqueName('msm_demo_test')
+afterAll(async () => {
+  const client = await new MongoClient(testMongoUri()).connect()
+  await client.db(demoDb).dropDatabase()
+  await client.close()
+})
 
 describe('demo', () => {
   it('runs the whole system and exits 0', async () => {
