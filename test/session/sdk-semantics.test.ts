@@ -102,6 +102,10 @@ describe('restore gives back exactly what was saved', () => {
     expect(restored.appState.get('customer')).toEqual({ id: 'c-1', tags: ['vip'] })
     expect(restored.modelState.get('responseId')).toBe('resp-9')
     expect(restored.systemPrompt).toBe('Be brief.')
+    // Interrupt state (human-in-the-loop) comes back as the SDK captured it.
+    expect(restored.takeSnapshot({ include: ['interrupts'] }).data).toEqual(
+      agent.takeSnapshot({ include: ['interrupts'] }).data,
+    )
 
     // Media bytes are BSON Binary in MongoDB, and user JSON keys are escaped, not interpreted.
     const first = await t.db.collection('messages').findOne({ session_id: 'rich-1', seq: 0 })
@@ -118,6 +122,27 @@ describe('restore gives back exactly what was saved', () => {
     const restored = testAgent({ sessionManager: manager('noprompt-1'), systemPrompt: 'stale prompt' })
     await restored.initialize()
     expect(restored.systemPrompt).toBeUndefined()
+  })
+})
+
+describe('stateful models', () => {
+  it('discard restored messages (the provider keeps the conversation) but keep the rest of the state', async () => {
+    const agent = testAgent({ sessionManager: manager('stateful-1') })
+    agent.appState.set('ticket', 'T-1')
+    await agent.invoke('hello')
+    class StatefulModel extends ScriptedModel {
+      override get stateful(): boolean {
+        return true
+      }
+    }
+    const restored = new Agent({
+      model: new StatefulModel([{ text: 'ok' }]),
+      sessionManager: manager('stateful-1'),
+      printer: false,
+    })
+    await restored.initialize()
+    expect(restored.messages).toHaveLength(0)
+    expect(restored.appState.get('ticket')).toBe('T-1')
   })
 })
 
