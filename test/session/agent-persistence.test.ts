@@ -48,3 +48,33 @@ describe('MongoDBSessionManager with a real Agent', () => {
     ])
   })
 })
+
+describe('ownership of the client', () => {
+  it('closes a client it created (await using), never a borrowed one', async () => {
+    let owned: MongoDBSessionManager['client'] | undefined
+    {
+      await using sm = new MongoDBSessionManager({
+        sessionId: 'owner-1',
+        connectionString: t.uri,
+        databaseName: t.databaseName,
+      })
+      owned = sm.client
+      expect(sm.ownsClient).toBe(true)
+      await sm.updateMetadata({ touched: true })
+    }
+    await expect(owned!.db('admin').command({ ping: 1 })).rejects.toThrow()
+
+    {
+      await using borrowed = manager('owner-2')
+      expect(borrowed.ownsClient).toBe(false)
+      await borrowed.updateMetadata({ touched: true })
+    }
+    expect(await t.client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 })
+  })
+
+  it('refuses to be used after close()', async () => {
+    const sm = manager('closed-1')
+    await sm.close()
+    await expect(sm.getMetadata()).rejects.toMatchObject({ code: 'MSM_CLOSED' })
+  })
+})
