@@ -4,7 +4,7 @@
  * Every export is named here (no `export *`), so the public surface is deliberate.
  */
 export { MongoDBSessionManager, DEFAULT_DATABASE_NAME, type MongoDBSessionManagerOptions } from './session/manager.js'
-export { DEFAULT_CLIENT_OPTIONS } from './session/connection.js'
+export { DEFAULT_CLIENT_OPTIONS, logWrites } from './session/connection.js'
 export {
   MongoDBSessionManagerFactory,
   initializeGlobalFactory,

@@ -4,7 +4,7 @@
  */
 import { MongoClient, type MongoClientOptions } from 'mongodb'
 import { ConfigurationError } from '../errors.js'
-import { describeError } from '../logging.js'
+import { describeError, log } from '../logging.js'
 
 /** Either an existing client (borrowed) or a connection string (we create and own the client). */
 export type ConnectionOptions =
@@ -49,10 +49,40 @@ export function resolveConnection(options: {
     throw new ConfigurationError('`connectionString` must start with mongodb:// or mongodb+srv://')
   }
   try {
-    const client = new MongoClient(options.connectionString, { ...DEFAULT_CLIENT_OPTIONS, ...options.clientOptions })
+    const debug = log.isDebug()
+    const client = new MongoClient(options.connectionString, {
+      ...DEFAULT_CLIENT_OPTIONS,
+      // At debug level every write is logged (collection and command, never documents or credentials).
+      ...(debug && { monitorCommands: true }),
+      ...options.clientOptions,
+    })
+    if (debug) logWrites(client)
     return { client, owned: true }
   } catch (error) {
     // The driver's message can quote the URI: redact it, and do not attach the original error.
     throw new ConfigurationError(`invalid MongoDB connection string or client options: ${describeError(error)}`)
   }
+}
+
+const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'findAndModify', 'createIndexes'])
+
+/**
+ * Logs each write command of `client` at debug level: what and where, never the documents.
+ * For a borrowed client, call it yourself after creating the client with `monitorCommands: true`.
+ */
+export function logWrites(client: MongoClient): void {
+  client.on('commandStarted', (event) => {
+    if (!WRITE_COMMANDS.has(event.commandName) || !log.isDebug()) return
+    const command = event.command as Record<string, unknown>
+    const batch = (command.documents ?? command.updates ?? command.deletes) as unknown[] | undefined
+    log.debug(
+      {
+        db: event.databaseName,
+        collection: String(command[event.commandName]),
+        ...(batch !== undefined && { operations: batch.length }),
+        request_id: event.requestId,
+      },
+      `mongodb ${event.commandName}`,
+    )
+  })
 }

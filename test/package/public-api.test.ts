@@ -51,6 +51,7 @@ describe('public API', () => {
       'isMetadataWebSocketHookAvailable',
       'isPermanentAwsError',
       'listSessions',
+      'logWrites',
       'recountFeedback',
       'relayPendingNotifications',
       'serializeMetadataEvent',
