@@ -23,13 +23,13 @@ describe('debug logging', () => {
       connectionString: t.uri,
       databaseName: t.databaseName,
     })
-    await testAgent({ sessionManager: sm }).invoke('secret question about my card 4111')
+    await testAgent({ sessionManager: sm }).invoke('secret question about card PAN-QWERTY')
     await sm.close()
     configureLogger({ level: 'warn' })
     const text = lines.join('\n')
     expect(text).toMatch(/mongodb insert/)
     expect(text).toMatch(/collection=<messages>/)
-    expect(text).not.toContain('4111')
+    expect(text).not.toContain('PAN-QWERTY')
     expect(text).not.toContain(t.uri)
   })
 })

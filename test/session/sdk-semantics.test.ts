@@ -226,9 +226,10 @@ describe('guardrail redaction', () => {
       printer: false,
     })
     await agent.invoke('hello')
-    await agent.invoke('my card number is 4111 1111 1111 1111')
+    // A marker that random ids (hex UUIDs) can never contain.
+    await agent.invoke('my card number is PAN-QWERTY 4111 1111 1111 1111')
     const docs = await t.db.collection('messages').find({ session_id: 'redact-1' }).toArray()
-    expect(JSON.stringify(docs)).not.toContain('4111')
+    expect(JSON.stringify(docs)).not.toContain('PAN-QWERTY')
     const restored = testAgent({ sessionManager: manager('redact-1') })
     await restored.initialize()
     expect(conversationOf(restored)).toEqual(conversationOf(agent))
