@@ -61,6 +61,20 @@ export class Output {
     for (const row of rows) this.line(row.map(pad).join('  ').trimEnd())
   }
 
+  /**
+   * One page of a paged listing: the page as JSON with `--json`, otherwise `empty` or a table of
+   * `row(item)` under `headers`, followed by the `--cursor` to continue with.
+   */
+  page<T>(
+    page: { items: T[]; nextCursor: string | null },
+    view: { empty: string; headers: string[]; row: (item: T) => string[] },
+  ): void {
+    if (this.json) return this.printJson(page)
+    if (page.items.length === 0) return this.line(this.style.dim(view.empty))
+    this.table(view.headers, page.items.map(view.row))
+    if (page.nextCursor) this.line(`\n${this.style.dim('next:')} --cursor ${page.nextCursor}`)
+  }
+
   /** A progress bar on stderr (a no-op unless stderr is a TTY and output is not JSON-only). */
   progress(label: string, total: number): Progress {
     return new Progress(this.stderr, label, total, this.stderr.isTTY === true)

@@ -48,25 +48,17 @@ export const feedbackList: Command = {
     const cursor = stringOption(values, 'cursor')
     const { collections } = await connect()
     const page = await listFeedback(collections, query, { limit, cursor })
-    if (out.json) {
-      out.printJson(page)
-      return
-    }
-    if (page.items.length === 0) {
-      out.line(out.style.dim('no feedback matches'))
-      return
-    }
     const s = out.style
-    out.table(
-      ['CREATED', 'SESSION', 'RATING', 'AGENT', 'COMMENT'],
-      page.items.map((f) => [
+    out.page(page, {
+      empty: 'no feedback matches',
+      headers: ['CREATED', 'SESSION', 'RATING', 'AGENT', 'COMMENT'],
+      row: (f) => [
         formatDate(f.createdAt),
         f.sessionId,
         f.rating === 'up' ? s.green('up') : f.rating === 'down' ? s.red('down') : 'neutral',
         f.agentId ?? s.dim('-'),
         f.comment ? truncate(f.comment, 60) : s.dim('-'),
-      ]),
-    )
-    if (page.nextCursor) out.line(`\n${s.dim('next:')} --cursor ${page.nextCursor}`)
+      ],
+    })
   },
 }

@@ -1,5 +1,5 @@
 /** `metrics`: token, latency and tool totals, across sessions or for one session. */
-import { loadMetricsSummary } from '../../features/metrics.js'
+import { loadMetricsSummary, type MetricsTotals } from '../../features/metrics.js'
 import { validateIdentifier } from '../../validation/identifiers.js'
 import { dateOption, stringOption, type Command } from '../command.js'
 import { NotFoundCliError } from '../errors.js'
@@ -58,22 +58,8 @@ export const metricsCommand: Command = {
   },
 }
 
-interface Totals {
-  invocations: number
-  cycles: number
-  modelCalls: number
-  inputTokens: number
-  outputTokens: number
-  totalTokens: number
-  cacheReadInputTokens: number
-  cacheWriteInputTokens: number
-  modelLatencyMs: number
-  averageTimeToFirstByteMs: number | null
-  toolCalls: number
-  toolErrors: number
-  toolTimeMs: number
-  durationMs: number
-}
+/** What both the per-session summary and the cross-session totals provide. */
+type Totals = Omit<MetricsTotals, 'timeToFirstByteMs' | 'timeToFirstByteSamples' | 'cacheHitRate'>
 
 function printTotals(out: Output, t: Totals): void {
   out.fields([

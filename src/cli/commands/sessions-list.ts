@@ -108,25 +108,17 @@ export const sessionsList: Command = {
       },
       { metadataFields },
     )
-    if (out.json) {
-      out.printJson(page)
-      return
-    }
-    if (page.items.length === 0) {
-      out.line(out.style.dim('no sessions match'))
-      return
-    }
     const s = out.style
-    out.table(
-      ['SESSION', 'APPLICATION', 'UPDATED', 'FEEDBACK ↑/↓/·', 'METADATA'],
-      page.items.map((item) => [
+    out.page(page, {
+      empty: 'no sessions match',
+      headers: ['SESSION', 'APPLICATION', 'UPDATED', 'FEEDBACK ↑/↓/·', 'METADATA'],
+      row: (item) => [
         item.sessionId,
         item.applicationName ?? s.dim('-'),
         formatDate(item.updatedAt),
         `${s.green(String(item.feedbackCounts.up))}/${s.red(String(item.feedbackCounts.down))}/${item.feedbackCounts.neutral}`,
         Object.keys(item.metadata).length > 0 ? compactJson(item.metadata, 50) : s.dim('{}'),
-      ]),
-    )
-    if (page.nextCursor) out.line(`\n${s.dim('next:')} --cursor ${page.nextCursor}`)
+      ],
+    })
   },
 }

@@ -6,10 +6,7 @@ import type { Document } from 'mongodb'
 import { METRIC_COUNTERS } from '../../features/metrics.js'
 import type { SessionCollections } from '../../storage/collections.js'
 
-/** Stored counter names → output names: the same counters as the per-session summary. */
-export const STORED_COUNTERS = METRIC_COUNTERS
-
-export type MetricTotals = Record<(typeof STORED_COUNTERS)[keyof typeof STORED_COUNTERS], number> & {
+export type MetricTotals = Record<(typeof METRIC_COUNTERS)[keyof typeof METRIC_COUNTERS], number> & {
   sessions: number
   averageTimeToFirstByteMs: number | null
 }
@@ -34,26 +31,26 @@ export async function metricTotals(
   }
   let sums: Record<string, number> = { sessions: 0 }
   const group: Document = { _id: null, sessions: { $sum: 1 } }
-  for (const stored of Object.keys(STORED_COUNTERS)) group[stored] = { $sum: `$metrics.${stored}` }
+  for (const stored of Object.keys(METRIC_COUNTERS)) group[stored] = { $sum: `$metrics.${stored}` }
   const [row] = await collections.sessions
     .aggregate<Record<string, unknown>>([{ $match: match }, { $group: group }])
     .toArray()
   for (const [key, value] of Object.entries(row ?? {})) if (typeof value === 'number') sums[key] = value
-  const allZero = Object.keys(STORED_COUNTERS).every((stored) => !sums[stored])
+  const allZero = Object.keys(METRIC_COUNTERS).every((stored) => !sums[stored])
   if ((sums.sessions ?? 0) > 0 && allZero) {
     sums = { sessions: 0 }
     const cursor = collections.sessions.find(match, { projection: { metrics: 1 } }).batchSize(1_000)
     for await (const doc of cursor) {
       sums.sessions! += 1
       const metrics = (doc.metrics ?? {}) as Record<string, unknown>
-      for (const stored of Object.keys(STORED_COUNTERS)) {
+      for (const stored of Object.keys(METRIC_COUNTERS)) {
         const value = metrics[stored]
         if (typeof value === 'number') sums[stored] = (sums[stored] ?? 0) + value
       }
     }
   }
   const totals = { sessions: sums.sessions ?? 0 } as MetricTotals
-  for (const [stored, name] of Object.entries(STORED_COUNTERS)) {
+  for (const [stored, name] of Object.entries(METRIC_COUNTERS)) {
     ;(totals as Record<string, number | null>)[name] = sums[stored] ?? 0
   }
   totals.averageTimeToFirstByteMs =
