@@ -25,7 +25,7 @@ import {
 } from '@strands-agents/sdk'
 import type { Graph, MultiAgentState, Swarm } from '@strands-agents/sdk/multiagent'
 import type { MongoClient, MongoClientOptions } from 'mongodb'
-import { ClosedError, ConfigurationError, ValidationError } from '../errors.js'
+import { ClosedError, ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
@@ -132,6 +132,7 @@ interface Resolved {
   client: MongoClient
   ownsClient: boolean
   collections: SessionCollections
+  maxBsonObjectSize: () => Promise<number>
   snapshotStorage: MongoSnapshotStorage
   saveLatestOn: SaveLatestStrategy
   snapshotTrigger: SnapshotTriggerCallback | undefined
@@ -158,17 +159,6 @@ function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]{0,40}$/.test(prefix)) {
     throw new ConfigurationError('collectionPrefix may only contain letters, digits, "_" and "-" (at most 40)')
   }
-  if (options.applicationName !== undefined) {
-    if (
-      typeof options.applicationName !== 'string' ||
-      options.applicationName.length === 0 ||
-      options.applicationName.length > 256
-    ) {
-      throw new ValidationError('applicationName must be a non-empty string of at most 256 characters', {
-        field: 'applicationName',
-      })
-    }
-  }
   const saveLatestOn = options.saveLatestOn ?? 'invocation'
   if (!['message', 'invocation', 'trigger'].includes(saveLatestOn)) {
     throw new ConfigurationError(
@@ -177,13 +167,15 @@ function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
   }
   const { client, owned } = resolveConnection(options)
   const collections = openCollections(client.db(databaseName), prefix)
-  const maxBson = () => detectCapabilities(client).then((c) => c.maxBsonObjectSize)
+  // Detected once per client; every size check asks for it.
+  const maxBsonObjectSize = () => detectCapabilities(client).then((c) => c.maxBsonObjectSize)
   return {
     sessionId,
     client,
     ownsClient: owned,
     collections,
-    snapshotStorage: new MongoSnapshotStorage(collections, maxBson),
+    maxBsonObjectSize,
+    snapshotStorage: new MongoSnapshotStorage(collections, maxBsonObjectSize),
     saveLatestOn,
     snapshotTrigger: options.snapshotTrigger,
     applicationName: options.applicationName ?? null,
@@ -243,7 +235,7 @@ export class MongoDBSessionManager extends SessionManager {
     this.#agents = new AgentStore({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
-      maxBsonObjectSize: () => detectCapabilities(resolved.client).then((c) => c.maxBsonObjectSize),
+      maxBsonObjectSize: resolved.maxBsonObjectSize,
       ensureSession: () => this.ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
     })

@@ -25,7 +25,7 @@ import {
   type PersistedMessage,
 } from './conversation-diff.js'
 import { decodeValue, encodeValue } from './encoding.js'
-import { decodeMessage, encodeMessage } from './message-codec.js'
+import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
 import type { AgentStateDocument, MessageDocument, SeqRange } from './schema.js'
 import { withRetry } from './retry.js'
 
@@ -255,7 +255,9 @@ export class AgentStore {
     const removable = retain ? plan.superseded : plan.dropped
     if (removable.length > 0) {
       // One bulk command of deletes by _id (an equality every engine serves from the _id index).
-      const deletes = removable.map((seq) => ({ deleteOne: { filter: { _id: `${sessionId}:${agentId}:${seq}` } } }))
+      const deletes = removable.map((seq) => ({
+        deleteOne: { filter: { _id: messageDocumentId({ sessionId, agentId, seq }) } },
+      }))
       await withRetry('remove superseded messages', () => collections.messages.bulkWrite(deletes, { ordered: false }))
     }
 
