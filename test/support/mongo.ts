@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto'
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb'
 import { inject } from 'vitest'
-import { detectCapabilities } from '../../src/storage/capabilities.js'
 
 export interface TestDatabase {
   uri: string
@@ -49,10 +48,4 @@ export async function openTestDatabase(prefix = 'msm_test'): Promise<TestDatabas
       await client.close()
     },
   }
-}
-
-/** The engine behind the test URI, detected the way the library does (buildInfo). */
-export async function detectTestEngine(client: MongoClient): Promise<'mongodb' | 'ferretdb'> {
-  const { engine } = await detectCapabilities(client)
-  return engine
 }
