@@ -16,15 +16,24 @@ export type MongoSessionErrorCode =
   | 'MSM_CONFIGURATION'
   | 'MSM_CLOSED'
   | 'MSM_NOTIFICATION'
+  | 'MSM_UNAVAILABLE'
 
-/** Base class of every error this library throws. */
+/**
+ * Base class of every error this library throws.
+ *
+ * `retryable` says whether the same call may succeed if made again unchanged (the database was
+ * unreachable, timed out, or failed over); when `false`, retrying without changing something
+ * (the input, the configuration, the session) fails the same way.
+ */
 export class MongoSessionError extends Error {
   override readonly name: string = 'MongoSessionError'
   readonly code: MongoSessionErrorCode
+  readonly retryable: boolean
 
-  constructor(code: MongoSessionErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: MongoSessionErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(message, options)
     this.code = code
+    this.retryable = options?.retryable ?? false
   }
 }
 
@@ -89,8 +98,23 @@ export class DocumentTooLargeError extends MongoSessionError {
 export class StorageOperationError extends MongoSessionError {
   override readonly name = 'StorageOperationError'
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super('MSM_STORAGE', message, options)
+  }
+}
+
+/**
+ * The database could not be reached in time: no server answered (`'unreachable'`), the connection
+ * broke mid-operation (`'network'`), or the operation ran past its deadline (`'timeout'`). Always
+ * `retryable`. `cause` holds the driver error; the message never contains the connection string.
+ */
+export class DatabaseUnavailableError extends MongoSessionError {
+  override readonly name = 'DatabaseUnavailableError'
+  readonly reason: 'unreachable' | 'network' | 'timeout'
+
+  constructor(reason: DatabaseUnavailableError['reason'], message: string, options?: { cause?: unknown }) {
+    super('MSM_UNAVAILABLE', message, { ...options, retryable: true })
+    this.reason = reason
   }
 }
 

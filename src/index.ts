@@ -25,6 +25,7 @@ export {
   SessionConflictError,
   DocumentTooLargeError,
   StorageOperationError,
+  DatabaseUnavailableError,
   ConfigurationError,
   ClosedError,
   type MongoSessionErrorCode,

@@ -1,0 +1,69 @@
+/**
+ * The storage boundary's error mapping: every error the MongoDB driver throws becomes one of the
+ * library's typed errors, with the driver error as `cause` and a message that never quotes a
+ * connection string.
+ */
+import {
+  MongoError,
+  MongoNetworkError,
+  MongoNetworkTimeoutError,
+  MongoOperationTimeoutError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb'
+import { DatabaseUnavailableError, MongoSessionError, StorageOperationError } from '../errors.js'
+import { describeError } from '../logging.js'
+import { isTransientError } from './retry.js'
+
+/** Server error codes that mean "ran past its time limit" (MaxTimeMSExpired, ExceededTimeLimit). */
+const TIME_LIMIT_CODES = new Set([50, 262])
+
+function unavailableReason(error: unknown): DatabaseUnavailableError['reason'] | undefined {
+  if (error instanceof MongoOperationTimeoutError || error instanceof MongoNetworkTimeoutError) return 'timeout'
+  if (error instanceof MongoError && typeof error.code === 'number' && TIME_LIMIT_CODES.has(error.code)) {
+    return 'timeout'
+  }
+  if (error instanceof MongoServerSelectionError || error instanceof MongoTopologyClosedError) return 'unreachable'
+  if (error instanceof MongoNetworkError) return 'network'
+  if (error instanceof MongoError && error.hasErrorLabel('ResetPool')) return 'network'
+  if (error instanceof Error && 'cause' in error && error.cause !== error && error.cause !== undefined) {
+    return unavailableReason(error.cause)
+  }
+  // A socket that broke under a write can surface as a plain Error (EPIPE, ECONNRESET).
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code === 'string' && ['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT'].includes(code)) return 'network'
+  return undefined
+}
+
+const REASON_TEXT: Record<DatabaseUnavailableError['reason'], string> = {
+  unreachable: 'no MongoDB server could be reached',
+  network: 'the connection to MongoDB broke',
+  timeout: 'the MongoDB operation ran past its deadline',
+}
+
+/**
+ * The library's error for `error` thrown while doing `what` (e.g. "save session 'abc'"). Errors
+ * that are already the library's own pass through unchanged.
+ */
+export function toLibraryError(error: unknown, what: string): MongoSessionError {
+  if (error instanceof MongoSessionError) return error
+  const reason = unavailableReason(error)
+  if (reason) {
+    return new DatabaseUnavailableError(reason, `${what}: ${REASON_TEXT[reason]} (${describeError(error)})`, {
+      cause: error,
+    })
+  }
+  return new StorageOperationError(`${what} failed: ${describeError(error)}`, {
+    cause: error,
+    retryable: isTransientError(error),
+  })
+}
+
+/** Runs `operation`, rethrowing any failure as the library's typed error. */
+export async function mapDriverErrors<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    throw toLibraryError(error, what)
+  }
+}
