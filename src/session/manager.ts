@@ -431,9 +431,7 @@ export class MongoDBSessionManager extends SessionManager {
     if (!snapshot) return false
     agent.loadSnapshot(snapshot)
     await this.#restoreStash(agent, snapshot.data)
-    // The agent no longer matches the stored latest state message by message: the next save
-    // rewrites its conversation (and still detects concurrent writers by revision).
-    this.#agents.forget(agentId)
+    await this.#agents.rebase(agentId)
     return true
   }
 

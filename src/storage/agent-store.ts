@@ -92,8 +92,18 @@ export class AgentStore {
     this.#options = options
   }
 
-  /** Reads the latest state of `agentId`, or `null` when it was never saved. */
+  /**
+   * Reads the latest state of `agentId`, or `null` when it was never saved. Either way, what was
+   * read becomes the base of the next save: a writer that found nothing commits only while the
+   * agent is still absent, so it can never overwrite a turn another writer committed meanwhile.
+   */
   async load(agentId: string): Promise<LoadedAgent | null> {
+    const loaded = await this.#load(agentId)
+    if (!loaded) this.#states.set(agentId, { revision: 0, persisted: [], nextSeq: 0, stateJson: '' })
+    return loaded
+  }
+
+  async #load(agentId: string): Promise<LoadedAgent | null> {
     const { sessions } = this.#options.collections
     for (let attempt = 1; ; attempt++) {
       const doc = await withRetry('load agent', () =>
@@ -139,6 +149,15 @@ export class AgentStore {
       nextSeq: loaded.nextSeq,
       stateJson: loaded.stateJson,
     })
+  }
+
+  /**
+   * The agent was given a conversation that does not match its stored latest state message by
+   * message (an immutable snapshot was restored): its next save rewrites the conversation, on top
+   * of the revision stored now, so a writer that commits in between is still detected.
+   */
+  async rebase(agentId: string): Promise<void> {
+    this.#states.set(agentId, await this.#stateFromStorage(agentId))
   }
 
   /** Forgets what was persisted for `agentId` (or for every agent): the next save starts from the stored state. */

@@ -2,6 +2,9 @@
  * Concurrent writers, as separate processes would be: managers on separate clients (separate
  * connection pools) against the same session.
  */
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MongoDBSessionManager, SessionConflictError } from '../../src/index.js'
@@ -18,6 +21,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.cleanup()
 })
+
+const turnWriter = fileURLToPath(new URL('../support/processes/turn-writer.ts', import.meta.url))
+
+/** A turn-writer process; `next(prefix)` resolves with its next output line starting with `prefix`. */
+function spawnTurnWriter(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', turnWriter, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+  const lines: string[] = []
+  const waiters: { prefix: string; resolve: (line: string) => void }[] = []
+  let stderr = ''
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line)
+    const index = waiters.findIndex((w) => line.startsWith(w.prefix))
+    if (index >= 0) waiters.splice(index, 1)[0]!.resolve(line)
+  })
+  const done = new Promise<string[]>((resolve, reject) =>
+    child.on('exit', (code) =>
+      code === 0 ? resolve(lines) : reject(new Error(`turn writer exited ${code}: ${stderr}`)),
+    ),
+  )
+  const next = (prefix: string) => new Promise<string>((resolve) => waiters.push({ prefix, resolve }))
+  const go = () => child.stdin!.end('go\n')
+  return { done, next, go }
+}
 
 const on = (client: MongoClient, sessionId: string) =>
   new MongoDBSessionManager({ sessionId, client, databaseName: t.databaseName })
@@ -53,6 +80,50 @@ describe('opening the same new session at once', () => {
       expect(conversationOf(probe)).toEqual(conversationOf(winner))
       expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(2)
     }
+  })
+})
+
+describe('two writers that both found the session new', () => {
+  it('keeps the first confirmed turn: the second writer gets SessionConflictError, not an overwrite', async () => {
+    const sessionId = 'first-turn-sequential'
+    const a = testAgent({ sessionManager: on(t.client, sessionId) })
+    const b = testAgent({ sessionManager: on(other, sessionId) })
+    // Forced interleaving: both restore nothing, then A's turn completes before B's starts.
+    await a.initialize()
+    await b.initialize()
+    expect(a.messages).toHaveLength(0)
+    expect(b.messages).toHaveLength(0)
+    await a.invoke('from a')
+    const error = await b.invoke('from b').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionConflictError)
+
+    const probe = testAgent({ sessionManager: on(t.client, sessionId) })
+    await probe.initialize()
+    expect(conversationOf(probe)).toEqual(conversationOf(a))
+    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(2)
+
+    // B reloads and continues on top of A's turn.
+    await b.sessionManager!.restoreSnapshot({ target: b })
+    await b.invoke('b after reload')
+    const after = testAgent({ sessionManager: on(t.client, sessionId) })
+    await after.initialize()
+    expect(after.messages).toHaveLength(4)
+  })
+
+  it('also when the stale first writer only changed state (no message to insert)', async () => {
+    const sessionId = 'first-turn-state-only'
+    const a = testAgent({ sessionManager: on(t.client, sessionId) })
+    const b = testAgent({ sessionManager: on(other, sessionId) })
+    await a.initialize()
+    await b.initialize()
+    await a.invoke('from a')
+    b.appState.set('note', 'b was here')
+    const error = await b.sessionManager!.saveSnapshot({ target: b, isLatest: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionConflictError)
+    const probe = testAgent({ sessionManager: on(t.client, sessionId) })
+    await probe.initialize()
+    expect(conversationOf(probe)).toEqual(conversationOf(a))
+    expect(probe.appState.get('note')).toBeUndefined()
   })
 })
 
@@ -140,5 +211,34 @@ describe('a write retried after a network error', () => {
       await viaProxy.close()
       await proxy.close()
     }
+  })
+})
+
+describe('writers in separate processes', () => {
+  it('keeps every turn a writer was told is saved, exactly once (4 processes × 25 turns, one new session)', async () => {
+    const sessionId = 'processes-1'
+    const writers = ['w0', 'w1', 'w2', 'w3'].map((name) =>
+      spawnTurnWriter([t.uri, t.databaseName, sessionId, name, '25']),
+    )
+    // Forced interleaving: every writer restores the still-absent session, then w0's first turn
+    // completes before the others invoke. Each of them must be told of the conflict.
+    const restored = await Promise.all(writers.map((w) => w.next('restored ')))
+    expect(restored).toEqual(['restored 0', 'restored 0', 'restored 0', 'restored 0'])
+    writers[0]!.go()
+    expect(await writers[0]!.next('saved ')).toBe('saved w0 turn 0')
+    const firstOutcomes = writers.slice(1).map((w) => w.next(''))
+    for (const w of writers.slice(1)) w.go()
+    expect(await Promise.all(firstOutcomes)).toEqual(['conflict', 'conflict', 'conflict'])
+    const outputs = await Promise.all(writers.map((w) => w.done))
+    const saved = outputs.flatMap((out) => out.filter((line) => line.startsWith('saved ')).map((l) => l.slice(6)))
+    expect(saved).toHaveLength(100)
+
+    const probe = testAgent({ sessionManager: on(t.client, sessionId) })
+    await probe.initialize()
+    const userTexts = probe.messages
+      .filter((m) => m.role === 'user')
+      .map((m) => (m.content[0] as { text: string }).text)
+    expect(userTexts.slice().sort()).toEqual(saved.slice().sort())
+    expect(probe.messages).toHaveLength(200)
   })
 })
