@@ -5,7 +5,7 @@
 import type { MongoClient } from 'mongodb'
 import { openCollections, type SessionCollections } from '../storage/collections.js'
 import { DEFAULT_DATABASE_NAME } from '../session/defaults.js'
-import { resolveConnection } from '../session/connection.js'
+import { DEFAULT_CLIENT_OPTIONS, resolveConnection } from '../session/connection.js'
 import { describeError, redactUri } from '../logging.js'
 import { intOption, stringOption, type OptionValues } from './command.js'
 import { CliError, UsageError } from './errors.js'
@@ -53,9 +53,11 @@ export async function openConnection(settings: ConnectionSettings): Promise<Conn
   const redactedUri = redactUri(settings.uri)
   let client: MongoClient
   try {
+    // Defaults only: whatever the connection string sets wins.
     client = resolveConnection({
       connectionString: settings.uri,
-      clientOptions: {
+      defaults: {
+        ...DEFAULT_CLIENT_OPTIONS,
         serverSelectionTimeoutMS: settings.timeoutMs,
         connectTimeoutMS: settings.timeoutMs,
         appName: 'mongodb-session-manager-cli',

@@ -31,6 +31,7 @@ import {
   type ToolCallRecord,
   type UsageRecord,
 } from './metrics.js'
+import { runWithDeadline } from '../storage/deadline.js'
 
 /** Options of {@link registerSessionDataHooks}. */
 export interface AgentHooksOptions {
@@ -44,6 +45,8 @@ export interface AgentHooksOptions {
   guardrails?: boolean
   /** Called after each guardrail event is stored (tests, custom alerting). Errors are logged. */
   onGuardrailEvent?: (event: GuardrailEvent) => void
+  /** Deadline of each hook's writes in milliseconds (`0` or absent: none). */
+  timeoutMs?: number
 }
 
 interface ModelCallState {
@@ -112,7 +115,7 @@ export function registerSessionDataHooks(agent: LocalAgent, options: AgentHooksO
     <E>(what: string, fn: (event: E) => void | Promise<void>) =>
     async (event: E): Promise<void> => {
       try {
-        await fn(event)
+        await runWithDeadline(options.timeoutMs ?? 0, async () => fn(event))
       } catch (error) {
         log.warn({ session_id: sessionId, agent_id: agentId, error: describeError(error) }, `${what} failed`)
       }

@@ -93,7 +93,7 @@ export interface SessionDataOptions {
 /** Options of {@link SessionData.registerAgentHooks}. */
 export type RegisterAgentHooksOptions = Pick<
   AgentHooksOptions,
-  'metrics' | 'captureConfig' | 'guardrails' | 'onGuardrailEvent'
+  'metrics' | 'captureConfig' | 'guardrails' | 'onGuardrailEvent' | 'timeoutMs'
 >
 
 /** Session-data features of one session. All methods are async and safe to call concurrently. */

@@ -12,6 +12,7 @@
  */
 import type { Collection, Document } from 'mongodb'
 import { ConfigurationError } from '../errors.js'
+import { outsideDeadline } from '../storage/deadline.js'
 import { describeError, log } from '../logging.js'
 import { markDelivered, markFailed, type OutboxEntryDocument } from './outbox.js'
 import type { Notification, NotificationSender } from './types.js'
@@ -125,7 +126,8 @@ export class NotificationDispatcher {
     }
     lane.jobs.push({ notification, sender, outbox: options.outbox, done })
     log.debug(fields, 'notification queued')
-    if (!lane.running) void this.#runLane(notification.sessionId, lane)
+    // Deliveries outlive the call that queued them: they must not inherit its deadline.
+    if (!lane.running) void outsideDeadline(() => this.#runLane(notification.sessionId, lane))
   }
 
   /** Resolves when every notification queued before this call is delivered or given up. Never rejects. */

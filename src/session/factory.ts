@@ -11,7 +11,8 @@ import { ClosedError, ConfigurationError } from '../errors.js'
 import { describeError, log } from '../logging.js'
 import { ensureIndexes, openCollections } from '../storage/collections.js'
 import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
-import { resolveConnection } from './connection.js'
+import { pingWithin, resolveConnection } from './connection.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
 import { DEFAULT_DATABASE_NAME } from './defaults.js'
 import { NotificationDispatcher, type NotificationDispatcherOptions } from '../hooks/dispatcher.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
@@ -75,16 +76,31 @@ export class MongoDBSessionManagerFactory {
     return this.#client
   }
 
-  /** Connects, checks the server answers, and ensures indexes. Optional: the first operation does it too. */
+  /**
+   * Connects, checks the server answers, and ensures indexes. Optional: the first operation does it
+   * too. Fails within the client's server selection timeout (5 s by default) with
+   * {@link DatabaseUnavailableError} when no server answers; calling it again later retries.
+   */
   async connect(): Promise<this> {
     this.#assertOpen()
-    await this.#client.connect()
-    await this.#client.db('admin').command({ ping: 1 })
-    if (this.#defaults.ensureIndexes !== false) {
-      const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
-      await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''))
-    }
-    return this
+    return mapDriverErrors('connect', async () => {
+      await this.#client.connect()
+      await this.#client.db('admin').command({ ping: 1 })
+      if (this.#defaults.ensureIndexes !== false) {
+        const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
+        await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''))
+      }
+      return this
+    })
+  }
+
+  /**
+   * Checks that the database answers within `timeoutMs` (default 5 s): resolves with the round
+   * trip time, or throws {@link DatabaseUnavailableError}. For readiness and health endpoints.
+   */
+  async healthCheck(options: { timeoutMs?: number } = {}): Promise<{ ok: true; latencyMs: number }> {
+    this.#assertOpen()
+    return pingWithin(this.#client, options.timeoutMs ?? 5_000)
   }
 
   /** A manager for `sessionId` on the shared client; `overrides` replace the factory's defaults. */
@@ -183,7 +199,6 @@ export async function createMongoDBSessionManager(
 ): Promise<MongoDBSessionManager> {
   const manager = new MongoDBSessionManager(options)
   try {
-    await manager.client.db('admin').command({ ping: 1 })
     await manager.ensureSession()
   } catch (error) {
     await manager.close()

@@ -28,6 +28,8 @@ import type { MongoClient, MongoClientOptions } from 'mongodb'
 import { ClosedError, ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore } from '../storage/agent-store.js'
+import { runWithDeadline, untilAborted } from '../storage/deadline.js'
+import { wrapDriverError } from '../storage/driver-errors.js'
 import { detectCapabilities } from '../storage/capabilities.js'
 import { ensureIndexes, openCollections, type SessionCollections } from '../storage/collections.js'
 import { MongoSnapshotStorage, validateSnapshotId } from '../storage/snapshot-store.js'
@@ -43,7 +45,7 @@ import { SessionData } from '../features/session-data.js'
 import { NotificationDispatcher, type DispatcherStats } from '../hooks/dispatcher.js'
 import { createWebSocketConnectionRegistry, type WebSocketConnectionRegistry } from '../aws/websocket-connections.js'
 import type { Feedback, FeedbackHook, FeedbackInput, Metadata, MetadataHook } from '../hooks/types.js'
-import { resolveConnection } from './connection.js'
+import { DEFAULT_OPERATION_TIMEOUT_MS, pingWithin, resolveConnection } from './connection.js'
 import { DEFAULT_DATABASE_NAME } from './defaults.js'
 
 export { DEFAULT_DATABASE_NAME }
@@ -76,6 +78,13 @@ export interface MongoDBSessionManagerOptions {
    * redacted text) are always removed.
    */
   retainTrimmedMessages?: boolean
+  /**
+   * Deadline of each call (a save, a restore, `getMetadata`, …) in milliseconds, `0` for none. Past
+   * it the driver abandons the operation and the call throws {@link DatabaseUnavailableError} with
+   * reason `'timeout'`. Default: `timeoutMS` from the connection string or client options when
+   * given, else {@link DEFAULT_OPERATION_TIMEOUT_MS} (30 s).
+   */
+  operationTimeoutMs?: number
   /** Create the library's indexes on first use (once per process and client). Default `true`. */
   ensureIndexes?: boolean
   /** Interceptor(s) around `addFeedback` (seed: `feedbackHook`), applied in order. */
@@ -117,6 +126,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'multiAgentSaveLatestOn',
   'retainTrimmedMessages',
   'ensureIndexes',
+  'operationTimeoutMs',
   'feedbackHook',
   'metadataHook',
   'metadataFields',
@@ -138,6 +148,7 @@ interface Resolved {
   snapshotTrigger: SnapshotTriggerCallback | undefined
   applicationName: string | null
   ensureIndexes: boolean
+  operationTimeoutMs: number
   retainTrimmedMessages: boolean
   metadataFields: readonly string[]
 }
@@ -180,9 +191,19 @@ function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
     snapshotTrigger: options.snapshotTrigger,
     applicationName: options.applicationName ?? null,
     ensureIndexes: options.ensureIndexes ?? true,
+    operationTimeoutMs: operationTimeout(client, options.operationTimeoutMs),
     retainTrimmedMessages: options.retainTrimmedMessages ?? true,
     metadataFields: [...(options.metadataFields ?? [])],
   }
+}
+
+/** The deadline of each call: the option, else the client's `timeoutMS`, else the default. */
+function operationTimeout(client: MongoClient, timeoutMs: number | undefined): number {
+  const chosen = timeoutMs ?? client.options.timeoutMS ?? DEFAULT_OPERATION_TIMEOUT_MS
+  if (!Number.isSafeInteger(chosen) || chosen < 0) {
+    throw new ConfigurationError(`operationTimeoutMs must be a whole number of milliseconds ≥ 0, got ${String(chosen)}`)
+  }
+  return chosen
 }
 
 type AgentTarget = { target: LocalAgent; isLatest: boolean }
@@ -236,7 +257,7 @@ export class MongoDBSessionManager extends SessionManager {
       collections: resolved.collections,
       sessionId: resolved.sessionId,
       maxBsonObjectSize: resolved.maxBsonObjectSize,
-      ensureSession: () => this.ensureSession(),
+      ensureSession: () => this.#ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
     })
     if (options.delivery !== undefined && options.delivery !== 'background' && options.delivery !== 'durable') {
@@ -285,9 +306,14 @@ export class MongoDBSessionManager extends SessionManager {
     return this.#r.ownsClient
   }
 
-  /** Indexes (once per process and client) and server capabilities; awaited by every operation. */
-  protected ready(): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError(`session manager '${this.sessionId}'`))
+  /**
+   * Connected, indexes (once per process and client) and server capabilities; awaited by every
+   * operation. `connect()` is a no-op on a connected client, and on a client whose earlier connect
+   * failed it starts over: a manager first used while the database was down heals once it is back.
+   */
+  protected async ready(): Promise<void> {
+    if (this.#closed) throw new ClosedError(`session manager '${this.sessionId}'`)
+    await this.#r.client.connect()
     if (!this.#ready) {
       const run = (async () => {
         if (this.#r.ensureIndexes) {
@@ -306,12 +332,42 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   /**
+   * Runs a public operation: ready first, every driver call bounded by the operation deadline, and
+   * every driver error rethrown as the library's own.
+   */
+  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.#r.operationTimeoutMs
+    let deadline: AbortSignal | undefined
+    try {
+      return await runWithDeadline(timeoutMs, async (signal) => {
+        deadline = signal
+        await untilAborted(this.ready(), signal)
+        return await run()
+      })
+    } catch (error) {
+      throw wrapDriverError(error, `${what} of session '${this.sessionId}'`, deadline?.aborted ? timeoutMs : undefined)
+    }
+  }
+
+  /**
+   * Checks that the database answers within `timeoutMs` (default 5 s): resolves with the round
+   * trip time, or throws {@link DatabaseUnavailableError}. For readiness and health endpoints.
+   */
+  async healthCheck(options: { timeoutMs?: number } = {}): Promise<{ ok: true; latencyMs: number }> {
+    if (this.#closed) throw new ClosedError(`session manager '${this.sessionId}'`)
+    return pingWithin(this.#r.client, options.timeoutMs ?? 5_000)
+  }
+
+  /**
    * Creates the session document if it does not exist (an upsert: concurrent callers all succeed).
    * The application name is set only at creation; a different value on an existing session is
    * ignored with a warning.
    */
   async ensureSession(): Promise<void> {
-    await this.ready()
+    return this.#call('ensureSession', () => this.#ensureSession())
+  }
+
+  #ensureSession(): Promise<void> {
     if (!this.#sessionEnsured) {
       const run = this.#upsertSession()
       this.#sessionEnsured = run
@@ -374,7 +430,7 @@ export class MongoDBSessionManager extends SessionManager {
     })
     // Metrics, agent config and guardrail audit: registered to run after the saves above, and
     // never allowed to fail the agent's invocation.
-    this.#data.registerAgentHooks(agent, this.#agentHooks)
+    this.#data.registerAgentHooks(agent, { ...this.#agentHooks, timeoutMs: this.#r.operationTimeoutMs })
   }
 
   /** Saves the agent's latest state (`isLatest: true`) or an immutable snapshot (`isLatest: false`). */
@@ -385,10 +441,11 @@ export class MongoDBSessionManager extends SessionManager {
     isLatest: boolean
   }): Promise<void>
   override async saveSnapshot(params: AgentTarget | MultiAgentTarget): Promise<void> {
-    await this.ready()
     if (!isAgentTarget(params.target)) {
-      await this.ensureSession()
-      return super.saveSnapshot(params as MultiAgentTarget)
+      return this.#call('saveSnapshot', async () => {
+        await this.#ensureSession()
+        return super.saveSnapshot(params as MultiAgentTarget)
+      })
     }
     if (params.isLatest) await this.#saveLatest(params.target)
     else await this.#saveImmutable(params.target)
@@ -409,7 +466,10 @@ export class MongoDBSessionManager extends SessionManager {
     state?: MultiAgentState
     snapshotId?: string
   }): Promise<boolean> {
-    await this.ready()
+    return this.#call('restoreSnapshot', () => this.#restore(params))
+  }
+
+  async #restore(params: { target: LocalAgent | Graph | Swarm; state?: MultiAgentState; snapshotId?: string }) {
     if (params.snapshotId !== undefined) validateSnapshotId(params.snapshotId)
     if (!isAgentTarget(params.target)) {
       return super.restoreSnapshot(params as { target: Graph | Swarm; state?: MultiAgentState; snapshotId?: string })
@@ -441,12 +501,13 @@ export class MongoDBSessionManager extends SessionManager {
     limit?: number
     startAfter?: string
   }): Promise<string[]> {
-    await this.ready()
-    const agentId = validateIdentifier(params.target.id, 'agent id')
-    return this.#r.snapshotStorage.listSnapshotIds({
-      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
-      ...(params.limit !== undefined && { limit: params.limit }),
-      ...(params.startAfter !== undefined && { startAfter: params.startAfter }),
+    return this.#call('listSnapshotIds', () => {
+      const agentId = validateIdentifier(params.target.id, 'agent id')
+      return this.#r.snapshotStorage.listSnapshotIds({
+        location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+        ...(params.limit !== undefined && { limit: params.limit }),
+        ...(params.startAfter !== undefined && { startAfter: params.startAfter }),
+      })
     })
   }
 
@@ -460,8 +521,9 @@ export class MongoDBSessionManager extends SessionManager {
 
   /** Like {@link deleteSession}, returning the number of documents removed per collection. */
   async deleteSessionData(): Promise<SessionDeleteCounts> {
-    await this.ready()
-    const counts = await deleteSessions(this.#r.collections, { sessionIds: [this.sessionId] })
+    const counts = await this.#call('deleteSession', () =>
+      deleteSessions(this.#r.collections, { sessionIds: [this.sessionId] }),
+    )
     this.#agents.forget()
     this.#sessionEnsured = undefined
     for (const stash of this.#stashes) {
@@ -471,29 +533,31 @@ export class MongoDBSessionManager extends SessionManager {
     return counts
   }
 
-  async #saveLatest(agent: LocalAgent): Promise<void> {
-    await this.ready()
-    const agentId = validateIdentifier(agent.id, 'agent id')
-    const snapshot = agent.takeSnapshot({ preset: 'session', exclude: ['messages'] })
-    await this.#includeStash(agent, snapshot.data)
-    await this.#agents.save(agentId, agent.messages, {
-      data: snapshot.data,
-      createdAt: snapshot.createdAt,
-      appData: snapshot.appData,
+  #saveLatest(agent: LocalAgent): Promise<void> {
+    return this.#call('save', async () => {
+      const agentId = validateIdentifier(agent.id, 'agent id')
+      const snapshot = agent.takeSnapshot({ preset: 'session', exclude: ['messages'] })
+      await this.#includeStash(agent, snapshot.data)
+      await this.#agents.save(agentId, agent.messages, {
+        data: snapshot.data,
+        createdAt: snapshot.createdAt,
+        appData: snapshot.appData,
+      })
     })
   }
 
-  async #saveImmutable(agent: LocalAgent): Promise<void> {
-    await this.ready()
-    await this.ensureSession()
-    const agentId = validateIdentifier(agent.id, 'agent id')
-    const snapshot = agent.takeSnapshot({ preset: 'session' })
-    await this.#includeStash(agent, snapshot.data)
-    await this.#r.snapshotStorage.saveSnapshot({
-      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
-      snapshotId: uuidv7(),
-      isLatest: false,
-      snapshot,
+  #saveImmutable(agent: LocalAgent): Promise<void> {
+    return this.#call('save snapshot', async () => {
+      await this.#ensureSession()
+      const agentId = validateIdentifier(agent.id, 'agent id')
+      const snapshot = agent.takeSnapshot({ preset: 'session' })
+      await this.#includeStash(agent, snapshot.data)
+      await this.#r.snapshotStorage.saveSnapshot({
+        location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+        snapshotId: uuidv7(),
+        isLatest: false,
+        snapshot,
+      })
     })
   }
 
@@ -534,20 +598,17 @@ export class MongoDBSessionManager extends SessionManager {
    * @throws {@link ValidationError} for invalid keys or values; nothing is written.
    */
   async updateMetadata(metadata: Metadata): Promise<Metadata> {
-    await this.ready()
-    return this.#data.updateMetadata(metadata)
+    return this.#call('updateMetadata', () => this.#data.updateMetadata(metadata))
   }
 
   /** The session's metadata (`{}` if the session does not exist), or only `keys`. Goes through `metadataHook`. */
   async getMetadata(keys?: string[]): Promise<Metadata> {
-    await this.ready()
-    return this.#data.getMetadata(keys)
+    return this.#call('getMetadata', () => this.#data.getMetadata(keys))
   }
 
   /** Removes `keys` from the metadata and returns the metadata afterwards. Goes through `metadataHook`. */
   async deleteMetadata(keys: string[]): Promise<Metadata> {
-    await this.ready()
-    return this.#data.deleteMetadata(keys)
+    return this.#call('deleteMetadata', () => this.#data.deleteMetadata(keys))
   }
 
   /** A Strands tool (default name `manage_metadata`) that lets the agent get, set and delete metadata. */
@@ -560,82 +621,72 @@ export class MongoDBSessionManager extends SessionManager {
    * @throws {@link ValidationError} for a rating other than `'up' | 'down' | null` or a too long comment.
    */
   async addFeedback(feedback: FeedbackInput): Promise<Feedback> {
-    await this.ready()
-    return this.#data.addFeedback(feedback)
+    return this.#call('addFeedback', () => this.#data.addFeedback(feedback))
   }
 
   /** Feedback of this session, oldest first, keyset-paged. */
   async getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
-    await this.ready()
-    return this.#data.getFeedbacks(options)
+    return this.#call('getFeedbacks', () => this.#data.getFeedbacks(options))
   }
 
   /** Per-rating feedback counts (`up`, `down`, `neutral`). */
   async getFeedbackCounts(): Promise<FeedbackCounts> {
-    await this.ready()
-    return this.#data.getFeedbackCounts()
+    return this.#call('getFeedbackCounts', () => this.#data.getFeedbackCounts())
   }
 
   /** Token usage, latency and tool totals for the session and per agent. */
   async getMetricsSummary(): Promise<MetricsSummary> {
-    await this.ready()
-    return this.#data.getMetricsSummary()
+    return this.#call('getMetricsSummary', () => this.#data.getMetricsSummary())
   }
 
   /** Model id, system prompt and prompt metadata of an agent. @throws {@link NotFoundError} */
   async getAgentConfig(agentId: string): Promise<AgentConfig> {
-    await this.ready()
-    return this.#data.getAgentConfig(agentId)
+    return this.#call('getAgentConfig', () => this.#data.getAgentConfig(agentId))
   }
 
   /** Sets config fields of an existing agent. @throws {@link NotFoundError} */
   async updateAgentConfig(agentId: string, update: AgentConfigUpdate): Promise<AgentConfig> {
-    await this.ready()
-    return this.#data.updateAgentConfig(agentId, update)
+    return this.#call('updateAgentConfig', () => this.#data.updateAgentConfig(agentId, update))
   }
 
   /** Replaces an agent's prompt metadata (never wiped by saves or automatic capture). @throws {@link NotFoundError} */
   async setPromptMetadata(agentId: string, promptMetadata: PromptMetadata): Promise<AgentConfig> {
-    await this.ready()
-    return this.#data.setPromptMetadata(agentId, promptMetadata)
+    return this.#call('setPromptMetadata', () => this.#data.setPromptMetadata(agentId, promptMetadata))
   }
 
   /** Agents of this session with their config and message counts (no messages are read). */
   async listAgents(): Promise<AgentSummary[]> {
-    await this.ready()
-    return this.#data.listAgents()
+    return this.#call('listAgents', () => this.#data.listAgents())
   }
 
   /** Number of messages in an agent's conversation. @throws {@link NotFoundError} */
   async getMessageCount(agentId: string): Promise<number> {
-    await this.ready()
-    return this.#data.getMessageCount(agentId)
+    return this.#call('getMessageCount', () => this.#data.getMessageCount(agentId))
   }
 
   /** Guardrail interventions recorded for this session, oldest first, keyset-paged. */
   async getGuardrailEvents(
     options: { limit?: number; cursor?: string | null; agentId?: string } = {},
   ): Promise<GuardrailEventPage> {
-    await this.ready()
-    return this.#data.getGuardrailEvents(options)
+    return this.#call('getGuardrailEvents', () => this.#data.getGuardrailEvents(options))
   }
 
   /** Registers an API Gateway WebSocket connection for this session's metadata events. */
   async registerWebSocketConnection(connectionId: string): Promise<void> {
-    await this.ensureSession()
-    await this.webSocketConnections.register(this.sessionId, connectionId)
+    return this.#call('registerWebSocketConnection', async () => {
+      await this.#ensureSession()
+      await this.webSocketConnections.register(this.sessionId, connectionId)
+    })
   }
 
   /** Removes a WebSocket connection (e.g. on `$disconnect`). */
   async removeWebSocketConnection(connectionId: string): Promise<void> {
-    await this.ready()
-    await this.webSocketConnections.remove(this.sessionId, connectionId)
+    return this.#call('removeWebSocketConnection', () => this.webSocketConnections.remove(this.sessionId, connectionId))
   }
 
   /** The application name stored with the session, or `null`. */
   async getApplicationName(): Promise<string | null> {
-    await this.ready()
-    return this.#data.getApplicationName()
+    return this.#call('getApplicationName', () => this.#data.getApplicationName())
   }
 
   // ---------------------------------------------------------------------------------------------
