@@ -51,13 +51,16 @@ export function isDriverError(error: unknown): boolean {
  * Anything else — the library's own errors, errors thrown by a user's hook — is returned unchanged.
  */
 export function wrapDriverError(error: unknown, what: string, deadlineMs?: number): unknown {
-  if (deadlineMs !== undefined && !(error instanceof MongoSessionError)) {
+  // Storage code may already have wrapped the driver error: classify the driver error itself.
+  const original = error instanceof StorageOperationError && isDriverError(error.cause) ? error.cause : error
+  if (deadlineMs !== undefined && !(original instanceof MongoSessionError)) {
     // The deadline fired: whatever the driver made of the abort, the cause is the deadline.
     return new DatabaseUnavailableError('timeout', `${what}: no answer from MongoDB within ${deadlineMs} ms`, {
-      cause: error,
+      cause: original,
     })
   }
-  return isDriverError(error) ? toLibraryError(error, what) : error
+  if (original !== error && unavailableReason(original) === undefined) return error
+  return isDriverError(original) ? toLibraryError(original, what) : error
 }
 
 /**
