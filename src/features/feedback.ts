@@ -21,6 +21,7 @@ import { validateIdentifier } from '../validation/identifiers.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { uuidv7 } from './ids.js'
 import { sessionSkeleton } from './session-skeleton.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
 
 /** Name of the counter for a rating. */
 export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
@@ -174,6 +175,10 @@ export async function loadFeedbackCounts(collections: SessionCollections, sessio
  * update, or a manual edit). Uses only `$match`/`$group`.
  */
 export async function recountFeedback(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
+  return mapDriverErrors('recountFeedback', () => countFeedbackByRating(collections, sessionId))
+}
+
+async function countFeedbackByRating(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
   validateIdentifier(sessionId, 'sessionId')
   const groups = await collections.feedback
     .aggregate<{ _id: FeedbackRating; n: number }>([

@@ -21,6 +21,7 @@ import {
   type OutboxEntryDocument,
 } from './outbox.js'
 import type { NotificationSender } from './types.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
 
 /** A collection whose documents carry an `outbox` array (`sessions`, `feedback`). */
 // `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.
@@ -64,6 +65,10 @@ const MAX_ROUNDS = 1_000
 
 /** Delivers every due, unleased outbox entry of the given collections once; resolves the counts. */
 export async function relayPendingNotifications(options: RelayOptions): Promise<RelayResult> {
+  return mapDriverErrors('relayPendingNotifications', () => relayOnce(options))
+}
+
+async function relayOnce(options: RelayOptions): Promise<RelayResult> {
   const collections = Array.isArray(options.collections)
     ? (options.collections as readonly OutboxCollection[])
     : Object.values(options.collections as Record<string, OutboxCollection>)

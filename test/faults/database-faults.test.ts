@@ -14,6 +14,11 @@ import {
   MongoDBSessionManager,
   MongoDBSessionManagerFactory,
   MongoSessionError,
+  deleteSessions,
+  detectCapabilities,
+  listSessions,
+  recountFeedback,
+  relayPendingNotifications,
 } from '../../src/index.js'
 import { conversationOf, testAgent } from '../support/agents.js'
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js'
@@ -137,6 +142,36 @@ describe('database down at first use, then back', () => {
     expect(conversationOf(probe)).toEqual(conversationOf(agent))
     await manager.close()
     await proxy.setMode('down')
+  })
+
+  it('the exported functions that take a client or collections throw DatabaseUnavailableError too', async () => {
+    const manager = new MongoDBSessionManager({
+      sessionId: 'down-functions',
+      connectionString: proxy.uri,
+      clientOptions: { serverSelectionTimeoutMS: 800 },
+      databaseName: t.databaseName,
+    })
+    const { collections } = manager
+    const calls: [string, () => Promise<unknown>][] = [
+      ['listSessions', () => listSessions(collections)],
+      ['deleteSessions', () => deleteSessions(collections, { sessionIds: ['down-functions'] })],
+      ['recountFeedback', () => recountFeedback(collections, 'down-functions')],
+      [
+        'relayPendingNotifications',
+        () =>
+          relayPendingNotifications({
+            collections: { sessions: collections.sessions, feedback: collections.feedback },
+            senders: [{ channel: 'sqs', send: async () => {} }],
+          }),
+      ],
+      ['detectCapabilities', () => detectCapabilities(manager.client)],
+      ['webSocketConnections.list', () => manager.webSocketConnections.list('down-functions')],
+    ]
+    for (const [name, call] of calls) {
+      const { error } = await timed(call)
+      expect(error, name).toBeInstanceOf(DatabaseUnavailableError)
+    }
+    await manager.close()
   })
 
   it('the factory: connect() fails with DatabaseUnavailableError, and works once the server is back', async () => {

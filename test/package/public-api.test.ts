@@ -15,6 +15,7 @@ describe('public API', () => {
       'ConfigurationError',
       'DEFAULT_CLIENT_OPTIONS',
       'DEFAULT_DATABASE_NAME',
+      'DatabaseUnavailableError',
       'DocumentTooLargeError',
       'EVENT_ID_ATTRIBUTE',
       'LOGGER_NAMESPACE',
@@ -74,8 +75,11 @@ describe('public API', () => {
       new api.StorageOperationError('x'),
       new api.ConfigurationError('x'),
       new api.ClosedError('x'),
+      new api.DatabaseUnavailableError('timeout', 'x'),
     ]
     for (const error of errors) expect(error).toBeInstanceOf(api.MongoSessionError)
+    // Only an unavailable database is worth retrying as is.
+    expect(errors.map((e) => e.retryable)).toEqual([false, false, false, false, false, false, false, true])
     expect(errors.map((e) => e.code)).toEqual([
       'MSM_VALIDATION',
       'MSM_NOT_FOUND',
@@ -84,6 +88,7 @@ describe('public API', () => {
       'MSM_STORAGE',
       'MSM_CONFIGURATION',
       'MSM_CLOSED',
+      'MSM_UNAVAILABLE',
     ])
   })
 
