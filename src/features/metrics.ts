@@ -148,6 +148,27 @@ export function invocationIncrements(record: InvocationMetricsRecord): Record<ke
 }
 
 /**
+ * The `$inc` of the session document for one invocation: the session's and the agent's totals,
+ * and the agent's per-tool totals (tools whose name cannot be a path segment are left out).
+ */
+export function metricIncrements(agentId: string, record: InvocationMetricsRecord): Record<string, number> {
+  const inc: Record<string, number> = {}
+  for (const [name, value] of Object.entries(invocationIncrements(record))) {
+    if (value === 0) continue
+    inc[`metrics.${name}`] = value
+    inc[agentField(agentId, `metrics.${name}`)] = value
+  }
+  for (const call of record.tool_calls) {
+    if (!TOOL_NAME.test(call.name)) continue
+    const base = agentField(agentId, `metrics.tools.${call.name}`)
+    inc[`${base}.calls`] = (inc[`${base}.calls`] ?? 0) + 1
+    inc[`${base}.time_ms`] = (inc[`${base}.time_ms`] ?? 0) + call.duration_ms
+    if (call.status === 'error') inc[`${base}.errors`] = (inc[`${base}.errors`] ?? 0) + 1
+  }
+  return inc
+}
+
+/**
  * Writes one invocation's metrics: the record on the final assistant message (when there is one
  * and it is saved), then the totals. Never throws: a metrics failure must not fail the agent's
  * invocation, so it is logged and the invocation goes on.
@@ -176,22 +197,7 @@ export async function recordInvocationMetrics(
         )
       }
     }
-    const inc: Document = {}
-    const increments = invocationIncrements(record)
-    for (const [name, value] of Object.entries(increments)) {
-      if (value === 0) continue
-      inc[`metrics.${name}`] = value
-      inc[agentField(agentId, `metrics.${name}`)] = value
-    }
-    for (const call of record.tool_calls) {
-      if (!TOOL_NAME.test(call.name)) continue
-      const base = agentField(agentId, `metrics.tools.${call.name}`)
-      inc[`${base}.calls`] = (inc[`${base}.calls`] ?? 0) + 1
-      inc[`${base}.time_ms`] = (inc[`${base}.time_ms`] ?? 0) + call.duration_ms
-      if (call.status === 'error') inc[`${base}.errors`] = (inc[`${base}.errors`] ?? 0) + 1
-    }
-    // Only an existing agent entry gets totals: creating `agents.<id>.metrics` here would make a
-    // partial agent entry that the core's guarded first save would then refuse.
+    const inc = metricIncrements(agentId, record)
     const result = await collections.sessions.updateOne(
       { _id: sessionId, [agentField(agentId, AGENT_EXISTS_FIELD)]: { $exists: true } },
       { $inc: inc },
