@@ -118,5 +118,6 @@ export {
   type WebSocketSenderOptions,
   type WebSocketConnectionRegistry,
   type MetadataEventBody,
+  type TimestampFormat,
   type AwsClientLike,
 } from './aws/index.js'
