@@ -72,7 +72,13 @@ export type {
   NotificationSender,
 } from './hooks/types.js'
 export { MAX_FEEDBACK_COMMENT_LENGTH } from './hooks/types.js'
-export { NotificationDispatcher, type NotificationDispatcherOptions, type DispatcherStats } from './hooks/dispatcher.js'
+export {
+  NotificationDispatcher,
+  type NotificationDispatcherOptions,
+  type DispatcherStats,
+  type FlushOptions,
+  type FlushResult,
+} from './hooks/dispatcher.js'
 export {
   relayPendingNotifications,
   startOutboxRelay,
@@ -112,5 +118,6 @@ export {
   type WebSocketSenderOptions,
   type WebSocketConnectionRegistry,
   type MetadataEventBody,
+  type TimestampFormat,
   type AwsClientLike,
 } from './aws/index.js'

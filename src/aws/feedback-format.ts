@@ -1,7 +1,7 @@
 /**
  * The SNS feedback notification, as a pure function of the feedback and the hook's configuration.
  *
- * Wire format (DESIGN §3, exact):
+ * Wire format (exact):
  * - Subject: `<prefix>Virtual Agents Feedback <positive|negative|neutral> on session <session_id>`,
  *   made to satisfy SNS (printable ASCII, no line breaks, fewer than 100 characters);
  * - Message: `<body prefix>Session: <session_id>` + blank line + the comment;

@@ -47,4 +47,5 @@ export {
   METADATA_EVENT_NAME,
   type MetadataEventBody,
   type MetadataOperation,
+  type TimestampFormat,
 } from './metadata-event.js'

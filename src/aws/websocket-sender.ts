@@ -44,7 +44,7 @@ export function createWebSocketSender(options: WebSocketSenderOptions): Notifica
   const clientFor = async (endpoint: string, region: string | undefined): Promise<AwsClientLike> => {
     if (options.client) return options.client
     return clients.get(`${endpoint}\u0000${region ?? ''}`, async () => {
-      const { ApiGatewayManagementApiClient } = await apiGatewayManagementPackage.load()
+      const { ApiGatewayManagementApiClient } = apiGatewayManagementPackage.load()
       log.debug({ endpoint, region }, 'creating API Gateway Management API client')
       return new ApiGatewayManagementApiClient(region ? { endpoint, region } : { endpoint }) as AwsClientLike
     })
@@ -54,7 +54,7 @@ export function createWebSocketSender(options: WebSocketSenderOptions): Notifica
     async send(notification: Notification, sendOptions?: NotificationSendOptions): Promise<void> {
       const data = payloadString(notification, 'data')
       const target = parseWebSocketEndpoint(notification.target, 'target')
-      const { PostToConnectionCommand } = await apiGatewayManagementPackage.load()
+      const { PostToConnectionCommand } = apiGatewayManagementPackage.load()
       const client = await clientFor(target.endpoint, options.region ?? target.region ?? regionFromEnvironment())
       const connections = await options.connections.list(notification.sessionId)
       const done = reached.get(notification.eventId) ?? new Set<string>()

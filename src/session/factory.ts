@@ -14,7 +14,12 @@ import { detectCapabilities, type ServerCapabilities } from '../storage/capabili
 import { pingWithin, resolveConnection } from './connection.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
 import { DEFAULT_DATABASE_NAME } from './defaults.js'
-import { NotificationDispatcher, type NotificationDispatcherOptions } from '../hooks/dispatcher.js'
+import {
+  NotificationDispatcher,
+  type FlushOptions,
+  type FlushResult,
+  type NotificationDispatcherOptions,
+} from '../hooks/dispatcher.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */
@@ -66,9 +71,12 @@ export class MongoDBSessionManagerFactory {
     return this.#dispatcher
   }
 
-  /** Waits for every notification queued by the factory's managers (e.g. at the end of a Lambda handler). */
-  async flush(): Promise<void> {
-    await this.#dispatcher.flush()
+  /**
+   * Waits for every notification queued by the factory's managers (e.g. at the end of a Lambda
+   * handler), or `timeoutMs` (default 10 s), and reports what is still pending.
+   */
+  async flush(options?: FlushOptions): Promise<FlushResult> {
+    return this.#dispatcher.flush(options)
   }
 
   /** The shared client. */

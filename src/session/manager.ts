@@ -42,7 +42,12 @@ import type { MetadataToolOptions, MetadataToolResult } from '../features/metada
 import type { MetricsSummary } from '../features/metrics.js'
 import { uuidv7 } from '../features/ids.js'
 import { SessionData } from '../features/session-data.js'
-import { NotificationDispatcher, type DispatcherStats } from '../hooks/dispatcher.js'
+import {
+  NotificationDispatcher,
+  type DispatcherStats,
+  type FlushOptions,
+  type FlushResult,
+} from '../hooks/dispatcher.js'
 import { createWebSocketConnectionRegistry, type WebSocketConnectionRegistry } from '../aws/websocket-connections.js'
 import type { Feedback, FeedbackHook, FeedbackInput, Metadata, MetadataHook } from '../hooks/types.js'
 import { DEFAULT_OPERATION_TIMEOUT_MS, pingWithin, resolveConnection } from './connection.js'
@@ -699,11 +704,13 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   /**
-   * Waits until every notification queued so far has been delivered or given up. Call it before a
-   * Lambda handler returns: the runtime freezes the process as soon as the handler resolves.
+   * Waits until every notification queued so far (on this manager's dispatcher: the factory's, when
+   * made by one) has been delivered or given up, or `timeoutMs` (default 10 s) has passed, and
+   * reports what is still pending. Call it before a Lambda handler returns: the runtime freezes the
+   * process as soon as the handler resolves.
    */
-  async flush(): Promise<void> {
-    await this.#dispatcher.flush()
+  async flush(options?: FlushOptions): Promise<FlushResult> {
+    return this.#dispatcher.flush(options)
   }
 
   /**
