@@ -248,6 +248,22 @@ export function systemPromptJson(prompt: unknown): string | unknown[] | null {
   return JSON.parse(JSON.stringify(prompt)) as unknown[]
 }
 
+/**
+ * What a capture writes, as fields of the agent's entry, and the fingerprint that tells whether the
+ * stored capture is already this one.
+ */
+export function capturedConfig(agent: { model?: unknown; systemPrompt?: unknown }): {
+  fingerprint: string
+  fields: Document
+} {
+  const model = resolveModelId(agent.model)
+  const prompt = systemPromptJson(agent.systemPrompt)
+  return {
+    fingerprint: configFingerprint(model, prompt),
+    fields: { 'config.model': model, 'config.system_prompt': encodeValue(prompt), 'config.captured_at': new Date() },
+  }
+}
+
 /** Outcome of {@link captureAgentConfig}. */
 export type CaptureOutcome = 'written' | 'unchanged' | 'no-agent' | 'failed'
 

@@ -11,6 +11,7 @@
 import type { Document } from 'mongodb'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
+import { messageDocumentId } from '../storage/message-codec.js'
 import { AGENT_EXISTS_FIELD, agentField } from './agent-config.js'
 
 /** One tool call of an invocation. */
@@ -177,25 +178,23 @@ export async function recordInvocationMetrics(
   collections: SessionCollections,
   sessionId: string,
   agentId: string,
-  finalTrackingId: string | null,
+  finalMessageSeq: number | null,
   record: InvocationMetricsRecord,
 ): Promise<{ message: boolean; totals: boolean }> {
   const written = { message: false, totals: false }
   try {
-    if (finalTrackingId !== null) {
-      const doc = await collections.messages.findOneAndUpdate(
-        { session_id: sessionId, agent_id: agentId, tracking_id: finalTrackingId },
+    if (finalMessageSeq !== null) {
+      const result = await collections.messages.updateOne(
+        { _id: messageDocumentId({ sessionId, agentId, seq: finalMessageSeq }) },
         { $set: { invocation_metrics: record as unknown as Document } },
-        // No projection: FerretDB 1.24 rejects findAndModify's `fields`.
-        { sort: { seq: -1 } },
       )
-      written.message = doc !== null
-      if (!doc) {
-        log.debug(
-          { session_id: sessionId, agent_id: agentId, tracking_id: finalTrackingId },
-          'final assistant message not saved | invocation metrics kept in totals only',
-        )
-      }
+      written.message = result.matchedCount > 0
+    }
+    if (!written.message) {
+      log.debug(
+        { session_id: sessionId, agent_id: agentId },
+        'final assistant message not saved | invocation metrics kept in totals only',
+      )
     }
     const inc = metricIncrements(agentId, record)
     const result = await collections.sessions.updateOne(

@@ -44,7 +44,6 @@ import {
   type AgentSummary,
   type PromptMetadata,
 } from './agent-config.js'
-import { registerSessionDataHooks, type AgentHooksOptions } from './agent-hooks.js'
 import {
   loadFeedbackCounts,
   loadFeedbackPage,
@@ -89,12 +88,6 @@ export interface SessionDataOptions {
   /** Metadata fields declared for querying (indexed; filterable in `listSessions`). */
   metadataFields?: readonly string[]
 }
-
-/** Options of {@link SessionData.registerAgentHooks}. */
-export type RegisterAgentHooksOptions = Pick<
-  AgentHooksOptions,
-  'metrics' | 'captureConfig' | 'guardrails' | 'onGuardrailEvent' | 'timeoutMs'
->
 
 /** Session-data features of one session. All methods are async and safe to call concurrently. */
 export class SessionData {
@@ -217,14 +210,6 @@ export class SessionData {
   /** Per-rating feedback counts kept on the session (zeros when the session does not exist). */
   getFeedbackCounts(): Promise<FeedbackCounts> {
     return loadFeedbackCounts(this.collections, this.sessionId)
-  }
-
-  /**
-   * Registers the metrics, config-capture and guardrail-audit hooks on `agent` (typically from the
-   * manager's `initAgent`). Returns a function that removes them.
-   */
-  registerAgentHooks(agent: LocalAgent, options: RegisterAgentHooksOptions = {}): () => void {
-    return registerSessionDataHooks(agent, { ...options, collections: this.collections, sessionId: this.sessionId })
   }
 
   /** Metric totals per session and per agent. */

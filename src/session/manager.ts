@@ -27,7 +27,8 @@ import type { Graph, MultiAgentState, Swarm } from '@strands-agents/sdk/multiage
 import type { MongoClient, MongoClientOptions } from 'mongodb'
 import { ClosedError, ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
-import { AgentStore } from '../storage/agent-store.js'
+import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
+import { attachTurnPipeline, type TurnPipelineHost } from '../turn/pipeline.js'
 import { runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
 import { detectCapabilities } from '../storage/capabilities.js'
@@ -400,42 +401,26 @@ export class MongoDBSessionManager extends SessionManager {
   override initAgent(agent: LocalAgent): void {
     const stash = agent.contextManager?.stash
     if (stash) this.#stashes.add(stash)
-    agent.addHook(InitializedEvent, async (event) => {
-      const hadMessages = event.agent.messages.length > 0
-      const restored = await this.restoreSnapshot({ target: event.agent })
-      if (restored && hadMessages) {
-        log.warn(
-          { agent_id: event.agent.id, session_id: this.sessionId },
-          'agent had existing messages that were overwritten by session restore',
-        )
-      }
-      // Stateful models keep the conversation server-side; restored messages would drift from it.
-      if (restored && event.agent.model?.stateful && event.agent.messages.length > 0) {
-        event.agent.messages.length = 0
-      }
-    })
-    const saveLatestOn = this.#r.saveLatestOn
-    if (saveLatestOn === 'message') {
-      agent.addHook(MessageAddedEvent, async (event) => {
-        await this.#saveLatest(event.agent)
-      })
+    attachTurnPipeline(agent, validateIdentifier(agent.id, 'agent id'), this.#pipelineHost)
+  }
+
+  /** What the turn pipeline of each agent uses of this manager. */
+  get #pipelineHost(): TurnPipelineHost {
+    const r = this.#r
+    return {
+      sessionId: r.sessionId,
+      collections: r.collections,
+      saveLatestOn: r.saveLatestOn,
+      snapshotTrigger: r.snapshotTrigger,
+      captureMetrics: this.#agentHooks.metrics,
+      captureAgentConfig: this.#agentHooks.captureConfig,
+      auditGuardrails: this.#agentHooks.guardrails,
+      operationTimeoutMs: r.operationTimeoutMs,
+      restore: (agent) => this.restoreSnapshot({ target: agent }),
+      saveLatest: (agent, extras) => this.#saveLatest(agent, extras),
+      saveImmutable: (agent) => this.#saveImmutable(agent),
+      seqOf: (agentId, trackingId) => this.#agents.seqOf(agentId, trackingId),
     }
-    if (saveLatestOn !== 'trigger') {
-      // Guardrail redactions are persisted at once, so redacted input never stays at rest.
-      agent.addHook(AfterModelCallEvent, async (event) => {
-        if (event.stopData?.redaction) await this.#saveLatest(event.agent)
-      })
-    }
-    agent.addHook(AfterInvocationEvent, async (event) => {
-      if (saveLatestOn !== 'trigger') await this.#saveLatest(event.agent)
-      if (this.#r.snapshotTrigger?.({ agentData: event.agent })) {
-        await this.#saveImmutable(event.agent)
-        await this.#saveLatest(event.agent)
-      }
-    })
-    // Metrics, agent config and guardrail audit: registered to run after the saves above, and
-    // never allowed to fail the agent's invocation.
-    this.#data.registerAgentHooks(agent, { ...this.#agentHooks, timeoutMs: this.#r.operationTimeoutMs })
   }
 
   /** Saves the agent's latest state (`isLatest: true`) or an immutable snapshot (`isLatest: false`). */
@@ -538,16 +523,13 @@ export class MongoDBSessionManager extends SessionManager {
     return counts
   }
 
-  #saveLatest(agent: LocalAgent): Promise<void> {
+  #saveLatest(agent: LocalAgent, extras?: SaveExtras): Promise<SaveResult> {
     return this.#call('save', async () => {
       const agentId = validateIdentifier(agent.id, 'agent id')
       const snapshot = agent.takeSnapshot({ preset: 'session', exclude: ['messages'] })
       await this.#includeStash(agent, snapshot.data)
-      await this.#agents.save(agentId, agent.messages, {
-        data: snapshot.data,
-        createdAt: snapshot.createdAt,
-        appData: snapshot.appData,
-      })
+      const state = { data: snapshot.data, createdAt: snapshot.createdAt, appData: snapshot.appData }
+      return this.#agents.save(agentId, agent.messages, state, extras)
     })
   }
 

@@ -4,7 +4,16 @@
  */
 import type { CommandStartedEvent, MongoClient } from 'mongodb'
 
-const IGNORED = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'buildInfo', 'endSessions', 'saslStart', 'saslContinue'])
+const IGNORED = new Set([
+  'hello',
+  'isMaster',
+  'ismaster',
+  'ping',
+  'buildInfo',
+  'endSessions',
+  'saslStart',
+  'saslContinue',
+])
 
 export interface CommandLog {
   /** Commands seen since the last `reset()`, in order, e.g. `['find', 'insert', 'update']`. */

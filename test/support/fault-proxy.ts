@@ -21,6 +21,8 @@ export interface FaultProxy {
   dropNextReply(commandName: string): void
   /** Switch to `mode` the moment a command named `commandName` arrives (before it is forwarded). */
   switchOn(commandName: string, mode: FaultMode): void
+  /** Cut the connection whenever a command named `commandName` on `collection` arrives (until `close`). */
+  failCommandsOn(commandName: string, collection: string): void
   /** Switches mode now; `down` closes every open connection and the listener. */
   setMode(mode: FaultMode): Promise<void>
   readonly mode: FaultMode
@@ -30,6 +32,16 @@ export interface FaultProxy {
 }
 
 const HEARTBEATS = new Set(['hello', 'isMaster', 'ismaster'])
+
+/** The name of the collection a command addresses (its first field's string value), if any. */
+function commandTarget(message: Buffer): string | undefined {
+  if (message.readInt32LE(12) !== 2013 || message[20] !== 0) return undefined
+  const nameStart = 20 + 1 + 5
+  const nameEnd = message.indexOf(0, nameStart)
+  if (message[20 + 1 + 4] !== 0x02 || nameEnd < 0) return undefined // first element must be a string
+  const length = message.readInt32LE(nameEnd + 1)
+  return message.toString('utf8', nameEnd + 5, nameEnd + 5 + length - 1)
+}
 
 function commandName(message: Buffer): string | undefined {
   const opCode = message.readInt32LE(12)
@@ -71,6 +83,7 @@ export async function startFaultProxy(targetUri: string, initial: FaultMode = 'u
   const target = new URL(targetUri.replace(/^mongodb:/, 'http:'))
   const armed: string[] = []
   const switches = new Map<string, FaultMode>()
+  const failing = new Set<string>()
   let dropped = 0
   let mode: FaultMode = 'up'
   const sockets = new Set<net.Socket>()
@@ -106,6 +119,11 @@ export async function startFaultProxy(targetUri: string, initial: FaultMode = 'u
           return
         }
         if (mode === 'down') return
+        if (name && failing.has(`${name}\u0000${commandTarget(message)}`)) {
+          client.destroy()
+          upstream.destroy()
+          return
+        }
         if (mode === 'frozen' || (mode === 'heartbeats-only' && !(name && HEARTBEATS.has(name)))) {
           toServer.push(message)
           return
@@ -185,6 +203,7 @@ export async function startFaultProxy(targetUri: string, initial: FaultMode = 'u
     port,
     dropNextReply: (name) => armed.push(name),
     switchOn: (name, next) => switches.set(name, next),
+    failCommandsOn: (name, collection) => failing.add(`${name}\u0000${collection}`),
     setMode,
     get mode() {
       return mode
