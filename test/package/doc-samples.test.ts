@@ -64,7 +64,8 @@ describe('extractSamples', () => {
   })
 })
 
-describe('typecheckSamples', () => {
+// Each check compiles the library's sources with the samples: slow on a loaded machine.
+describe('typecheckSamples', { timeout: 180_000 }, () => {
   it('reports an error at its Markdown line, skips no-check blocks, and accepts a correct sample', () => {
     const markdown = [
       `${fence}ts`, // 1

@@ -90,7 +90,8 @@ console.log(
 await sessionManager.close()
 `
 
-describe('the packed package in a fresh application', () => {
+// Builds, installs and compiles: minutes on a loaded two-core machine, not the default minute.
+describe('the packed package in a fresh application', { timeout: 180_000 }, () => {
   let work: string
   let app: string
   let tarball: string

@@ -15,6 +15,7 @@ describe('public API', () => {
       'ConfigurationError',
       'DEFAULT_CLIENT_OPTIONS',
       'DEFAULT_DATABASE_NAME',
+      'DatabaseUnavailableError',
       'DocumentTooLargeError',
       'EVENT_ID_ATTRIBUTE',
       'LOGGER_NAMESPACE',
@@ -72,6 +73,7 @@ describe('public API', () => {
       new api.SessionConflictError('s', 'a', 'd'),
       new api.DocumentTooLargeError('m', 2, 1),
       new api.StorageOperationError('x'),
+      new api.DatabaseUnavailableError('timeout', 'x'),
       new api.ConfigurationError('x'),
       new api.ClosedError('x'),
     ]
@@ -82,6 +84,7 @@ describe('public API', () => {
       'MSM_CONFLICT',
       'MSM_DOCUMENT_TOO_LARGE',
       'MSM_STORAGE',
+      'MSM_UNAVAILABLE',
       'MSM_CONFIGURATION',
       'MSM_CLOSED',
     ])
