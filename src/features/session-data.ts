@@ -10,7 +10,7 @@
  * await data.addFeedback({ rating: 'down', comment: 'The response was incomplete' })
  * ```
  */
-import type { InvokableTool, LocalAgent } from '@strands-agents/sdk'
+import type { InvokableTool } from '@strands-agents/sdk'
 import { ValidationError } from '../errors.js'
 import {
   HookCall,

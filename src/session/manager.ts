@@ -12,10 +12,6 @@
  * properties at run time, and a subclass field with one of their names would replace them.
  */
 import {
-  AfterInvocationEvent,
-  AfterModelCallEvent,
-  InitializedEvent,
-  MessageAddedEvent,
   SessionManager,
   type InvokableTool,
   type LocalAgent,
