@@ -1,12 +1,7 @@
 /** The demo's steps (see `main.ts`). Each section checks what it shows and throws when it is wrong. */
 import type { Agent } from '@strands-agents/sdk'
-import {
-  createFeedbackSnsHook,
-  createMetadataSqsHook,
-  MongoDBSessionManager,
-  type FeedbackInput,
-  type MetricsTotals,
-} from '../../src/index.js'
+import { MongoDBSessionManager, type FeedbackInput, type MetricsTotals } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { redactUri } from '../../src/logging.js'
 import { renderMessage } from '../../src/cli/render.js'
 import { resolveAws, type ExampleAws, type Rating } from '../shared/local-aws.js'
@@ -66,7 +61,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const model = await createModel(options.model, env)
     report.field('model', options.model === 'scripted' ? 'ScriptedModel (deterministic, offline)' : 'Amazon Bedrock')
 
-    // The seed's hooks: feedback → SNS topic per rating; listed metadata fields → SQS.
+    // The documented hooks: feedback → SNS topic per rating; listed metadata fields → SQS.
     const feedbackHook = createFeedbackSnsHook({
       topicArnGood: aws.topics.good,
       topicArnBad: aws.topics.bad,

@@ -17,13 +17,12 @@
  * `SQS_METADATA_QUEUE_URL`, `METADATA_FIELDS` (comma-separated).
  */
 import {
-  createFeedbackSnsHook,
-  createMetadataSqsHook,
   MongoDBSessionManagerFactory,
   MongoSessionError,
   type FeedbackHook,
   type MetadataHook,
 } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { createModel, createSupportAgent } from '../shared/support-agent.js'
 
 /** The subset of the API Gateway v2 event the handler reads. */

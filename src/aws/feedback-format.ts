@@ -8,7 +8,7 @@
  * - MessageAttributes: `session_id`, `rating` (String).
  */
 import { ValidationError } from '../errors.js'
-import type { FeedbackRating } from '../hooks/types.js'
+import type { FeedbackRating } from '../model/types.js'
 import { renderTemplate, type TemplateVariables } from './template.js'
 
 /** The rating as it appears in the subject and the `rating` attribute. */

@@ -8,7 +8,8 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
-import type { FeedbackHook, FeedbackInput, NotificationRequest, NotificationSender } from '../hooks/types.js'
+import type { FeedbackInput, NotificationRequest, NotificationSender } from '../model/types.js'
+import type { FeedbackHook } from '../hooks/types.js'
 import type { AwsClientLike } from './aws-client.js'
 import { buildFeedbackMessage, buildFeedbackSubject, classifyRating, type RatingRoute } from './feedback-format.js'
 import { snsPackage } from './optional-packages.js'

@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
-import type { MetadataAction, MetadataHookArgs } from '../hooks/types.js'
+import type { MetadataAction, MetadataHookArgs } from '../model/types.js'
 import {
   buildMetadataEvent,
   deletedKeysAsNull,

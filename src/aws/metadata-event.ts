@@ -8,7 +8,7 @@
  * for the Python version's forms.
  */
 import { ConfigurationError } from '../errors.js'
-import type { Metadata, MetadataValue } from '../hooks/types.js'
+import type { Metadata, MetadataValue } from '../model/types.js'
 
 /** The `event` value and attribute of every metadata message. */
 export const METADATA_EVENT_NAME = 'metadata_update'

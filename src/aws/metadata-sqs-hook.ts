@@ -5,7 +5,8 @@
  * The event is built and registered with `context.notify` before the change is stored (durable mode
  * stores it in the same update), and sent in the background only if the write succeeds.
  */
-import type { MetadataHook, MetadataHookArgs, MetadataAction, NotificationSender } from '../hooks/types.js'
+import type { MetadataHookArgs, MetadataAction, NotificationSender } from '../model/types.js'
+import type { MetadataHook } from '../hooks/types.js'
 import type { AwsClientLike } from './aws-client.js'
 import { regionFromEnvironment } from './aws-client.js'
 import { ConfigurationError } from '../errors.js'

@@ -3,7 +3,8 @@
  * `metadata_update` JSON the SQS hook sends, to every API Gateway WebSocket connection registered
  * for the session (see `websocket-connections.ts`). Gone connections are pruned.
  */
-import type { HookContext, MetadataAction, MetadataHook, MetadataHookArgs, NotificationSender } from '../hooks/types.js'
+import type { MetadataAction, MetadataHookArgs, NotificationSender } from '../model/types.js'
+import type { HookContext, MetadataHook } from '../hooks/types.js'
 import { ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
 import { regionFromEnvironment, type AwsClientLike } from './aws-client.js'
@@ -12,7 +13,7 @@ import { checkTimestampFormat, type TimestampFormat } from './metadata-event.js'
 import { checkOptionKeys } from './hook-options.js'
 import { apiGatewayManagementPackage } from './optional-packages.js'
 import { parseWebSocketEndpoint } from './targets.js'
-import { registryFromManager, type WebSocketConnectionRegistry } from './websocket-connections.js'
+import { registryFromManager, type WebSocketConnectionRegistry } from '../features/websocket-connections.js'
 import { createWebSocketSender, WEBSOCKET_CHANNEL } from './websocket-sender.js'
 
 /** Options of {@link createMetadataWebSocketHook}. */

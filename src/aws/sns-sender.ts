@@ -5,7 +5,7 @@
  * `MessageGroupId` = session id and `MessageDeduplicationId` = event id.
  */
 import { log } from '../logging.js'
-import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
+import type { Notification, NotificationSender, NotificationSendOptions } from '../model/types.js'
 import { ClientCache, isPermanentAwsError, type AwsClientLike } from './aws-client.js'
 import { snsPackage } from './optional-packages.js'
 import { attributesWithEventId, isInvalidNotification, payloadString, stringAttributes } from './payload.js'

@@ -6,7 +6,7 @@
  * re-delivery within SQS's 5-minute window is dropped by SQS itself).
  */
 import { log } from '../logging.js'
-import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
+import type { Notification, NotificationSender, NotificationSendOptions } from '../model/types.js'
 import { ClientCache, isPermanentAwsError, regionFromEnvironment, type AwsClientLike } from './aws-client.js'
 import { sqsPackage } from './optional-packages.js'
 import { attributesWithEventId, isInvalidNotification, payloadString, stringAttributes } from './payload.js'

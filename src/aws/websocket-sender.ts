@@ -7,12 +7,12 @@
  * the ones already reached are remembered, so a retry does not post to them twice.
  */
 import { describeError, log } from '../logging.js'
-import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
+import type { Notification, NotificationSender, NotificationSendOptions } from '../model/types.js'
 import { ClientCache, isPermanentAwsError, regionFromEnvironment, type AwsClientLike } from './aws-client.js'
 import { apiGatewayManagementPackage } from './optional-packages.js'
 import { isInvalidNotification, payloadString } from './payload.js'
 import { parseWebSocketEndpoint } from './targets.js'
-import type { WebSocketConnectionRegistry } from './websocket-connections.js'
+import type { WebSocketConnectionRegistry } from '../features/websocket-connections.js'
 
 /** The channel name of WebSocket notifications. */
 export const WEBSOCKET_CHANNEL = 'websocket'

@@ -4,7 +4,7 @@
  */
 import type { MongoClient } from 'mongodb'
 import { openCollections, type SessionCollections } from '../storage/collections.js'
-import { DEFAULT_DATABASE_NAME } from '../session/defaults.js'
+import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
 import { DEFAULT_CLIENT_OPTIONS, resolveConnection } from '../session/connection.js'
 import { describeError, redactUri } from '../logging.js'
 import { intOption, stringOption, type OptionValues } from './command.js'

@@ -4,14 +4,14 @@
  *
  * Everything lives under `agents.<agent_id>.config`, which the core's saves never touch (they write
  * only revision/last_op/ranges/counters/snapshot_* fields by dotted path), so prompt metadata is
- * never wiped by a save (anchor §10 #9). Every write requires the agent entry to exist
+ * never wiped by a save. Every write requires the agent entry to exist
  * (`agents.<id>.revision`, set by the core's first save), so an unknown id is a typed
- * {@link NotFoundError} and never creates a partial agent entry (anchor §10 #11).
+ * {@link NotFoundError} and never creates a partial agent entry.
  */
 import { createHash } from 'node:crypto'
 import type { Document } from 'mongodb'
 import { NotFoundError, StorageOperationError } from '../errors.js'
-import type { Metadata } from '../hooks/types.js'
+import type { Metadata } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'

@@ -10,7 +10,7 @@
  */
 import type { AnyBulkWriteOperation, Document, IndexDescription } from 'mongodb'
 import { ValidationError } from '../errors.js'
-import type { Metadata } from '../hooks/types.js'
+import type { Metadata } from '../model/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
 import type { StorageDocument } from '../storage/schema.js'

@@ -4,7 +4,7 @@
  * (`agents.<id>.metrics`) and per session (`metrics`).
  *
  * Why per invocation: the SDK's `agent.metrics` accumulates over the lifetime of the Agent object
- * (and is reset for every new Agent), so writing it as-is mis-attributes usage (anchor §6, §10 #26).
+ * (and is reset for every new Agent), so writing it as-is mis-attributes usage.
  * Each invocation's own numbers are recorded once; totals are sums of those, so they stay right
  * across processes and per-request Agent instances.
  */

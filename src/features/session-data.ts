@@ -21,14 +21,13 @@ import {
 } from '../hooks/compose.js'
 import type {
   Feedback,
-  FeedbackHook,
   FeedbackInput,
   Metadata,
   MetadataAction,
-  MetadataHook,
   MetadataHookArgs,
   MetadataHookResults,
-} from '../hooks/types.js'
+} from '../model/types.js'
+import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { toFeedbackInput, validateFeedbackInput } from '../validation/feedback.js'
 import { validateIdentifier } from '../validation/identifiers.js'

@@ -13,13 +13,13 @@ import { ensureIndexes, openCollections } from '../storage/collections.js'
 import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
 import { pingWithin, resolveConnection } from './connection.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
-import { DEFAULT_DATABASE_NAME } from './defaults.js'
+import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
 import {
   NotificationDispatcher,
   type FlushOptions,
   type FlushResult,
   type NotificationDispatcherOptions,
-} from '../hooks/dispatcher.js'
+} from '../notifications/dispatcher.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */

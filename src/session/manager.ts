@@ -37,18 +37,22 @@ import type { FeedbackCounts, FeedbackPage, FeedbackPageOptions } from '../featu
 import type { GuardrailEventPage } from '../features/guardrails.js'
 import type { MetadataToolOptions, MetadataToolResult } from '../features/metadata-tool.js'
 import type { MetricsSummary } from '../features/metrics.js'
-import { uuidv7 } from '../features/ids.js'
+import { uuidv7 } from '../model/ids.js'
 import { SessionData } from '../features/session-data.js'
 import {
   NotificationDispatcher,
   type DispatcherStats,
   type FlushOptions,
   type FlushResult,
-} from '../hooks/dispatcher.js'
-import { createWebSocketConnectionRegistry, type WebSocketConnectionRegistry } from '../aws/websocket-connections.js'
-import type { Feedback, FeedbackHook, FeedbackInput, Metadata, MetadataHook } from '../hooks/types.js'
+} from '../notifications/dispatcher.js'
+import {
+  createWebSocketConnectionRegistry,
+  type WebSocketConnectionRegistry,
+} from '../features/websocket-connections.js'
+import type { Feedback, FeedbackInput, Metadata } from '../model/types.js'
+import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import { DEFAULT_OPERATION_TIMEOUT_MS, pingWithin, resolveConnection } from './connection.js'
-import { DEFAULT_DATABASE_NAME } from './defaults.js'
+import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
 
 export { DEFAULT_DATABASE_NAME }
 
@@ -89,7 +93,7 @@ export interface MongoDBSessionManagerOptions {
   operationTimeoutMs?: number
   /** Create the library's indexes on first use (once per process and client). Default `true`. */
   ensureIndexes?: boolean
-  /** Interceptor(s) around `addFeedback` (seed: `feedbackHook`), applied in order. */
+  /** Interceptor(s) around `addFeedback` (as in the Python version), applied in order. */
   feedbackHook?: FeedbackHook | readonly FeedbackHook[] | null
   /** Interceptor(s) around `updateMetadata` / `getMetadata` / `deleteMetadata` and the metadata tool. */
   metadataHook?: MetadataHook | readonly MetadataHook[] | null
@@ -97,7 +101,7 @@ export interface MongoDBSessionManagerOptions {
   metadataFields?: readonly string[]
   /**
    * How hook notifications (SNS, SQS, WebSocket) are delivered:
-   * - `'background'` (default, as in the seed): sent after the change is stored, in the background;
+   * - `'background'` (default, as in the Python version): sent after the change is stored, in the background;
    * - `'durable'`: also recorded in the same single-document write as the change, and removed once
    *   delivered, so `relayPendingNotifications` re-sends whatever a crash or an outage left behind.
    */

@@ -19,6 +19,9 @@ import {
 import { withDeadlines } from './deadline.js'
 import { withRetry } from './retry.js'
 
+/** Database used when `databaseName` is not given. */
+export const DEFAULT_DATABASE_NAME = 'strands_sessions'
+
 export interface SessionCollections {
   readonly db: Db
   readonly sessions: Collection<SessionDocument>

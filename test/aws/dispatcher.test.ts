@@ -7,9 +7,9 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createSqsSender } from '../../src/aws/index.js'
 import { ConfigurationError } from '../../src/errors.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
-import { createNotification, newEventId } from '../../src/hooks/outbox-notification.js'
-import type { Notification, NotificationSender } from '../../src/hooks/types.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
+import { createNotification, newEventId } from '../../src/notifications/outbox-notification.js'
+import type { Notification, NotificationSender } from '../../src/model/types.js'
 import { startFauxqs } from '../support/fauxqs.js'
 import { createQueue, drain } from './support/aws.js'
 

@@ -6,12 +6,8 @@
 import { createServer } from 'node:net'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import {
-  createMetadataSqsHook,
-  MongoDBSessionManager,
-  MongoDBSessionManagerFactory,
-  NotificationDispatcher,
-} from '../../src/index.js'
+import { MongoDBSessionManager, MongoDBSessionManagerFactory, NotificationDispatcher } from '../../src/index.js'
+import { createMetadataSqsHook } from '../../src/aws/index.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let t: TestDatabase

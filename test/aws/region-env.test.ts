@@ -7,7 +7,7 @@
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createMetadataSqsHook } from '../../src/aws/index.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
 import { startFauxqs, type RunningFauxqs } from '../support/fauxqs.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 import { createQueue, drain } from './support/aws.js'

@@ -15,7 +15,7 @@ import {
   type WebSocketConnectionRegistry,
 } from '../../src/aws/index.js'
 import { ConfigurationError, NotFoundError, ValidationError } from '../../src/errors.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 import { HookHarness } from './support/harness.js'
 

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createHandler, handler, type HttpEvent } from '../../examples/lambda/handler.js'
 import { startLocalAws, type ExampleAws } from '../../examples/shared/local-aws.js'
 import { receiveMessages, snsNotificationOf } from '../../examples/shared/queues.js'
-import { createFeedbackSnsHook, createMetadataSqsHook, MongoDBSessionManagerFactory } from '../../src/index.js'
+import { MongoDBSessionManagerFactory } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let db: TestDatabase

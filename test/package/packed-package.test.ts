@@ -51,12 +51,8 @@ const scripted =
 
 /** Reads the Quickstart back after it ran, from a second process, and probes the missing optional peer. */
 const VERIFY = `import { Agent } from '@strands-agents/sdk'
-import {
-  ConfigurationError,
-  MongoDBSessionManager,
-  createFeedbackSnsHook,
-  isFeedbackSnsHookAvailable,
-} from 'mongodb-session-manager'
+import { ConfigurationError, MongoDBSessionManager } from 'mongodb-session-manager'
+import { createFeedbackSnsHook, isFeedbackSnsHookAvailable } from 'mongodb-session-manager/aws'
 import { ScriptedModel } from 'mongodb-session-manager/testing'
 
 const sessionManager = new MongoDBSessionManager({

@@ -6,7 +6,8 @@
  */
 import type { Agent, Model, Tool } from '@strands-agents/sdk'
 import type { Db } from 'mongodb'
-import type { FeedbackSnsHook, MetadataSqsHook, MongoDBSessionManager } from 'mongodb-session-manager'
+import type { MongoDBSessionManager } from 'mongodb-session-manager'
+import type { FeedbackSnsHook, MetadataSqsHook } from 'mongodb-session-manager/aws'
 
 declare global {
   /** Any Strands model (Bedrock, OpenAI, the offline `ScriptedModel`...). */

@@ -4,7 +4,7 @@
  *
  * Each sample becomes one module in a scratch project under the repository (so `@strands-agents/sdk`,
  * `zod` and the AWS clients resolve from its `node_modules`), where `mongodb-session-manager` and
- * `mongodb-session-manager/testing` map to the sources. The scratch project is left in place: `npx tsc
+ * `mongodb-session-manager/testing` and `/aws` map to the sources. The scratch project is left in place: `npx tsc
  * -p <workDir>` reproduces a failure. Free variables a sample relies on (`model`, `agent`, `app`…) come
  * from one explicit prelude of ambient declarations.
  */
@@ -55,6 +55,7 @@ export function typecheckSamples(samples: readonly DocSample[], options: Typeche
       paths: {
         'mongodb-session-manager': [relative(path.join(repoRoot, 'src/index.ts'))],
         'mongodb-session-manager/testing': [relative(path.join(repoRoot, 'src/testing/index.ts'))],
+        'mongodb-session-manager/aws': [relative(path.join(repoRoot, 'src/aws/index.ts'))],
       },
     },
     files: [relative(options.prelude), ...[...bySourceFile.keys()].map(relative)],

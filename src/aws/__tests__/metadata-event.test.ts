@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Metadata } from '../../hooks/types.js'
+import type { Metadata } from '../../model/types.js'
 import { metadataEventText } from '../metadata-changes.js'
 import {
   buildMetadataEvent,

@@ -3,8 +3,8 @@
  * the `sessions` and `feedback` collections that their writer did not deliver (crash, AWS outage).
  * Safe to run next to the application and in several copies (documents are leased).
  */
-import { relayPendingNotifications, startOutboxRelay, type RelayResult } from '../../hooks/outbox-relay.js'
-import type { NotificationSender } from '../../hooks/types.js'
+import { relayPendingNotifications, startOutboxRelay, type RelayResult } from '../../notifications/outbox-relay.js'
+import type { NotificationSender } from '../../model/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
 
 type SessionsCollection = SessionCollections['sessions']

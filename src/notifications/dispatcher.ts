@@ -16,7 +16,7 @@ import { ConfigurationError } from '../errors.js'
 import { outsideDeadline } from '../storage/deadline.js'
 import { describeError, log } from '../logging.js'
 import { markDelivered, markFailed, type OutboxEntryDocument } from './outbox.js'
-import type { Notification, NotificationSender } from './types.js'
+import type { Notification, NotificationSender } from '../model/types.js'
 
 /** Tuning of a {@link NotificationDispatcher}. */
 export interface NotificationDispatcherOptions {

@@ -20,7 +20,7 @@ import {
   type ClaimedOutbox,
   type OutboxEntryDocument,
 } from './outbox.js'
-import type { NotificationSender } from './types.js'
+import type { NotificationSender } from '../model/types.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
 
 /** A collection whose documents carry an `outbox` array (`sessions`, `feedback`). */
