@@ -26,7 +26,10 @@ export type CheckDeploymentOptions = (
    * Default: `msm_check_<time>_<random>`.
    */
   databaseName?: string
-  /** Time limit of each probe, in milliseconds (default 30 000). A probe over it fails. */
+  /**
+   * Time limit of each probe, in milliseconds (default 30 000). A probe over it fails. Connecting and
+   * dropping the database get at least 10 s.
+   */
   timeoutMs?: number
 }
 
@@ -137,6 +140,9 @@ function validate(options: CheckDeploymentOptions): { databaseName: string; time
  */
 export async function checkDeployment(options: CheckDeploymentOptions): Promise<DeploymentCheck> {
   const { databaseName, timeoutMs } = validate(options)
+  // Connecting, listing and dropping get at least 10 s whatever the probes' limit: on a busy server
+  // they can wait behind other clients' writes, and cutting them short would misreport the drop.
+  const stepMs = Math.max(timeoutMs, 10_000)
   const { client, owned } = resolveConnection(options)
   // Replaced by a client with retryWrites=false when the deployment rejects retryable writes.
   let probeClient = client
@@ -144,9 +150,9 @@ export async function checkDeployment(options: CheckDeploymentOptions): Promise<
     let hello: Document
     let server: ServerCapabilities
     try {
-      await within(timeoutMs, () => client.connect())
-      hello = await within(timeoutMs, () => client.db('admin').command({ hello: 1 }))
-      server = await within(timeoutMs, () => detectCapabilities(client))
+      await within(stepMs, () => client.connect())
+      hello = await within(stepMs, () => client.db('admin').command({ hello: 1 }))
+      server = await within(stepMs, () => detectCapabilities(client))
     } catch (error) {
       if (error instanceof TimeLimitError) {
         throw new DatabaseUnavailableError(
@@ -157,7 +163,7 @@ export async function checkDeployment(options: CheckDeploymentOptions): Promise<
       throw toLibraryError(error, 'check deployment')
     }
     const listCollections = () =>
-      within(timeoutMs, () => client.db(databaseName).listCollections({}, { nameOnly: true }).toArray())
+      within(stepMs, () => client.db(databaseName).listCollections({}, { nameOnly: true }).toArray())
     const existing = await listCollections()
     if (existing.length > 0) {
       throw new ValidationError(
@@ -184,7 +190,7 @@ export async function checkDeployment(options: CheckDeploymentOptions): Promise<
     } finally {
       // Dropped even after a failed probe; a probe still running past its limit may recreate a
       // collection, so `dropped` reports what the server lists afterwards.
-      await within(timeoutMs, () => client.db(databaseName).dropDatabase()).catch(() => undefined)
+      await within(stepMs, () => client.db(databaseName).dropDatabase()).catch(() => undefined)
     }
     const remaining = await listCollections().catch(() => [{}])
     return {
@@ -196,7 +202,7 @@ export async function checkDeployment(options: CheckDeploymentOptions): Promise<
     }
   } finally {
     // Closing sends endSessions, which a server that stopped answering never acknowledges.
-    if (probeClient !== client) await within(timeoutMs, () => probeClient.close()).catch(() => undefined)
-    if (owned) await within(timeoutMs, () => client.close()).catch(() => undefined)
+    if (probeClient !== client) await within(stepMs, () => probeClient.close()).catch(() => undefined)
+    if (owned) await within(stepMs, () => client.close()).catch(() => undefined)
   }
 }

@@ -169,12 +169,22 @@ describe.skipIf(Boolean(process.env.MONGODB_URI))('FerretDB 1.24 without the ser
 })
 
 /**
- * A proxy that passes handshakes and listings on, and swallows every other command (the server
- * never sees it, the client never gets an answer): every probe hangs until its time limit.
+ * A proxy that passes handshakes, listings and the final drop on, and swallows every other command
+ * (the server never sees it, the client never gets an answer): every probe hangs until its time limit.
  */
 async function startStallingProxy(targetUri: string): Promise<{ uri: string; close(): Promise<void> }> {
   const target = new URL(targetUri.replace(/^mongodb:/, 'http:'))
-  const answered = new Set(['hello', 'ismaster', 'isMaster', 'ping', 'buildInfo', 'buildinfo', 'listCollections'])
+  const answered = new Set([
+    'hello',
+    'ismaster',
+    'isMaster',
+    'ping',
+    'buildInfo',
+    'buildinfo',
+    'listCollections',
+    'dropDatabase',
+    'endSessions',
+  ])
   const sockets = new Set<net.Socket>()
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port), target.hostname)
