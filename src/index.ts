@@ -19,6 +19,13 @@ export { MongoStorage, type MongoStorageOptions } from './storage/mongo-storage.
 export type { SessionCollections } from './storage/collections.js'
 export { detectCapabilities, type ServerCapabilities } from './storage/capabilities.js'
 export {
+  checkDeployment,
+  type CheckDeploymentOptions,
+  type DeploymentCheck,
+  type ProbeResult,
+  type ProbeStatus,
+} from './diagnostics/engine-check.js'
+export {
   MongoSessionError,
   ValidationError,
   NotFoundError,

@@ -6,6 +6,7 @@ import { redactUri } from '../../src/logging.js'
 import { renderMessage } from '../../src/cli/render.js'
 import { resolveAws, type ExampleAws, type Rating } from '../shared/local-aws.js'
 import { resolveMongo, type ExampleMongo } from '../shared/mongo.js'
+import { LASTING_SERVER_PORT } from '../../tools/ferretdb/launcher.js'
 import { attributesOf, receiveMessages, snsNotificationOf } from '../shared/queues.js'
 import { createModel, createSupportAgent } from '../shared/support-agent.js'
 import type { Report } from './report.js'
@@ -190,10 +191,23 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     report.line()
     if (options.keep) {
-      report.line(`Session kept. Inspect it with the CLI:`)
-      report.line(
-        `   npx tsx src/cli/main.ts sessions show ${sessionId} --db ${DATABASE}   ${s.dim('(with MONGODB_URI set)')}`,
-      )
+      const show = `npx tsx src/cli/main.ts sessions show ${sessionId} --db ${DATABASE}`
+      if (mongo.source === 'local FerretDB') {
+        // This server and its data go away when the demo exits: point at one that lasts instead.
+        const lasting = `mongodb://127.0.0.1:${LASTING_SERVER_PORT}/`
+        report.line('Session kept, but in a temporary FerretDB that stops with the demo. For one that lasts:')
+        report.line(`   npm run ferretdb   ${s.dim('(in another terminal: a local server that keeps its data)')}`)
+        report.line(`   MONGODB_URI=${lasting} npm run demo -- --keep`)
+      } else {
+        report.line('Session kept. Inspect it with the CLI:')
+        // A connection string with credentials is not printed: the user has it in MONGODB_URI already.
+        const printable = redactUri(mongo.uri) === mongo.uri
+        report.line(
+          printable
+            ? `   MONGODB_URI=${shellQuote(mongo.uri)} ${show}`
+            : `   ${show}   ${s.dim('(with MONGODB_URI set)')}`,
+        )
+      }
     } else {
       const counts = await second.deleteSessionData()
       report.line(
@@ -210,4 +224,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
 function pick(record: Record<string, string>, keys: string[]): Record<string, string> {
   return Object.fromEntries(keys.filter((k) => k in record).map((k) => [k, record[k] as string]))
+}
+
+/** `text` as one shell word. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`
 }

@@ -22,7 +22,7 @@ import type { HookContext } from './types.js'
 /**
  * Where a durable notification is stored: the document holding the `outbox` array and the exact
  * entry, so the dispatcher can remove it once delivered. Structurally the dispatcher's
- * `OutboxLocation` (src/hooks/dispatcher.ts), declared here so this module does not depend on it.
+ * `OutboxLocation` (src/notifications/dispatcher.ts), declared here so this module does not depend on it.
  */
 export interface NotificationOutboxLocation {
   // `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.

@@ -29,6 +29,7 @@ describe('public API', () => {
       'SessionConflictError',
       'StorageOperationError',
       'ValidationError',
+      'checkDeployment',
       'closeGlobalFactory',
       'configureLogger',
       'createMongoDBSessionManager',

@@ -18,9 +18,27 @@ const repoRoot = path.resolve(wrapperDir, '..', '..')
 export interface RunningFerretDB {
   /** Connection string for the relay in front of FerretDB, e.g. `mongodb://127.0.0.1:41234/`. */
   readonly uri: string
-  /** Stops the server and removes its data directory. */
+  /**
+   * FerretDB itself, on its Unix socket, bypassing the relay that serialises commands: concurrent
+   * updates of one document are not atomic there. Only for tests that need that failure.
+   */
+  readonly unrelayedUri: string
+  /** Where the SQLite files are. */
+  readonly dataDir: string
+  /** Stops the server; removes its data directory unless it was given in the options. */
   stop(): Promise<void>
 }
+
+export interface StartFerretDBOptions {
+  log?: (line: string) => void
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number
+  /** An existing directory for the data, kept after `stop()` (default: a temporary one, removed). */
+  dataDir?: string
+}
+
+/** The port of `npm run ferretdb`, the lasting local server (`tools/ferretdb/serve.ts`). */
+export const LASTING_SERVER_PORT = 27018
 
 /** Thrown when Go is not installed, so the caller can say what to do instead. */
 export class GoToolchainMissingError extends Error {
@@ -58,12 +76,17 @@ export function buildFerretDB(log: (line: string) => void = () => {}): string {
   return binary
 }
 
-/** Builds if needed, then starts FerretDB on a free loopback port with its data in a temporary directory. */
-export async function startFerretDB(options: { log?: (line: string) => void } = {}): Promise<RunningFerretDB> {
+/**
+ * Builds if needed, then starts FerretDB on a loopback port (a free one unless `port` is given) with
+ * its data in `dataDir` or a temporary directory.
+ */
+export async function startFerretDB(options: StartFerretDBOptions = {}): Promise<RunningFerretDB> {
   const binary = buildFerretDB(options.log)
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'ferretdb-'))
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ferretdb-'))
+  const temporary = options.dataDir === undefined
   // stdin stays open for the child's lifetime: when this process dies, the server stops too.
-  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-data', dataDir, '-exit-with-parent'], {
+  const listen = `127.0.0.1:${options.port ?? 0}`
+  const child = spawn(binary, ['-listen', listen, '-data', dataDir, '-exit-with-parent'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   })
   let stderr = ''
@@ -88,11 +111,14 @@ export async function startFerretDB(options: { log?: (line: string) => void } = 
   })
   return {
     uri: `mongodb://${address}/`,
-    stop: () => stopChild(child, dataDir),
+    // main.go puts FerretDB's own socket in the data directory.
+    unrelayedUri: `mongodb://${encodeURIComponent(path.join(path.resolve(dataDir), 'ferretdb.sock'))}/`,
+    dataDir,
+    stop: () => stopChild(child, temporary ? dataDir : undefined),
   }
 }
 
-async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
+async function stopChild(child: ChildProcess, removeDir: string | undefined): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill('SIGTERM')
@@ -100,5 +126,5 @@ async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
     await exited
     clearTimeout(timeout)
   }
-  rmSync(dataDir, { recursive: true, force: true })
+  if (removeDir !== undefined) rmSync(removeDir, { recursive: true, force: true })
 }

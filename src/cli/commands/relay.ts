@@ -9,7 +9,7 @@ import type { SessionCollections } from '../../storage/collections.js'
 
 type SessionsCollection = SessionCollections['sessions']
 import { flag, intOption, stringOption, type Command } from '../command.js'
-import { UsageError } from '../errors.js'
+import { UsageError, messageOf } from '../errors.js'
 
 interface SenderSettings {
   channels: string[]
@@ -131,8 +131,7 @@ export const relayCommand: Command = {
     const worker = startOutboxRelay({
       ...relayOptions,
       intervalMs,
-      onError: (error) =>
-        out.warn(`relay pass failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) => out.warn(`relay pass failed, will retry: ${messageOf(error)}`),
     })
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve()
