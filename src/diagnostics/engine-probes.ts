@@ -476,8 +476,8 @@ function isRetryableWritesUnsupported(error: unknown): boolean {
 }
 
 const RETRY_ADVICE =
-  'set retryWrites=false: in the options of the client you pass as `client`, or with ' +
-  '`clientOptions: { retryWrites: false }` when the library creates it from `connectionString`'
+  'set retryWrites=false: add it to the connection string (`?retryWrites=false`), or to the options ' +
+  'of the client you pass as `client`'
 
 const retryableWrites: Probe = {
   id: 'retryable-writes',

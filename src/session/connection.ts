@@ -6,6 +6,7 @@ import { MongoClient, type MongoClientOptions } from 'mongodb'
 import { ConfigurationError, DatabaseUnavailableError } from '../errors.js'
 import { toLibraryError } from '../storage/driver-errors.js'
 import { describeError, log } from '../logging.js'
+import { rememberSecretsOf } from '../redaction.js'
 
 /** Either an existing client (borrowed) or a connection string (we create and own the client). */
 export type ConnectionOptions =
@@ -91,6 +92,8 @@ export function resolveConnection(options: {
   if (!/^mongodb(\+srv)?:\/\//.test(options.connectionString)) {
     throw new ConfigurationError('`connectionString` must start with mongodb:// or mongodb+srv://')
   }
+  // Secrets of the connection string are masked wherever a later message would quote them.
+  rememberSecretsOf(options.connectionString)
   try {
     const debug = log.isDebug()
     const client = new MongoClient(options.connectionString, {
