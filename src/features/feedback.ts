@@ -22,6 +22,7 @@ import { decodeCursor, encodeCursor } from './cursor.js'
 import { uuidv7 } from '../model/ids.js'
 import { sessionSkeleton } from './session-skeleton.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
+import { upsertWithRaceRetry } from '../storage/upsert.js'
 
 /** Name of the counter for a rating. */
 export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
@@ -113,9 +114,9 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
 }
 
 async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, now: Date): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const doc = await ctx.collections.sessions.findOneAndUpdate(
+  try {
+    const doc = await upsertWithRaceRetry(() =>
+      ctx.collections.sessions.findOneAndUpdate(
         { _id: ctx.sessionId },
         {
           $inc: { [`feedback_counts.${counter}`]: 1 },
@@ -124,18 +125,15 @@ async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, n
         },
         // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
         { upsert: true, returnDocument: 'after' },
-      )
-      ctx.onStoredApplicationName?.(doc?.application_name)
-      return
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 11000 && attempt === 0) continue
-      // The feedback itself is stored; failing now would invite a duplicate retry by the caller.
-      log.error(
-        { session_id: ctx.sessionId, error: describeError(error) },
-        'feedback stored but its count was not updated | run recountFeedback() to repair',
-      )
-      return
-    }
+      ),
+    )
+    ctx.onStoredApplicationName?.(doc?.application_name)
+  } catch (error) {
+    // The feedback itself is stored; failing now would invite a duplicate retry by the caller.
+    log.error(
+      { session_id: ctx.sessionId, error: describeError(error) },
+      'feedback stored but its count was not updated | run recountFeedback() to repair',
+    )
   }
 }
 

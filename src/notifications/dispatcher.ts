@@ -17,6 +17,7 @@ import { outsideDeadline } from '../storage/deadline.js'
 import { describeError, log } from '../logging.js'
 import { markDelivered, markFailed, type OutboxEntryDocument } from './outbox.js'
 import type { Notification, NotificationSender } from '../model/types.js'
+import { backoffCeiling, sendWithTimeout, type SendOutcome } from './send.js'
 
 /** Tuning of a {@link NotificationDispatcher}. */
 export interface NotificationDispatcherOptions {
@@ -244,19 +245,19 @@ export class NotificationDispatcher {
   }
 
   async #deliver(job: Job): Promise<void> {
-    const { notification, sender } = job
+    const { notification } = job
     const fields = logFields(notification)
     for (let attempt = 1; ; attempt += 1) {
       notification.attempts = attempt
-      const error = await this.#attempt(job)
-      if (error === undefined) {
+      const outcome = await this.#attempt(job)
+      if (outcome.ok) {
         this.#stats.sent += 1
         job.outcome = 'delivered'
         log.debug({ ...fields, attempt }, `${notification.channel} delivery succeeded`)
         if (job.outbox) await this.#settle(job.outbox, fields, 'delivered')
         return
       }
-      const permanent = safePermanent(sender, error)
+      const { error, permanent } = outcome
       if (permanent || attempt >= this.#maxAttempts) {
         this.#stats.failed += 1
         job.outcome = 'failed'
@@ -281,26 +282,12 @@ export class NotificationDispatcher {
     }
   }
 
-  /** One send under the global concurrency bound and the send timeout; resolves the error, if any. */
-  async #attempt(job: Job): Promise<unknown> {
+  /** One send under the global concurrency bound and the send timeout. */
+  async #attempt(job: Job): Promise<SendOutcome> {
     await this.#acquire()
-    const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new Error(`send timed out after ${this.#sendTimeoutMs} ms`)
-          error.name = 'TimeoutError'
-          controller.abort(error)
-          reject(error)
-        }, this.#sendTimeoutMs)
-      })
-      await Promise.race([job.sender.send(job.notification, { signal: controller.signal }), timeout])
-      return undefined
-    } catch (error) {
-      return error ?? new Error('send rejected without a reason')
+      return await sendWithTimeout(job.sender, job.notification, this.#sendTimeoutMs)
     } finally {
-      clearTimeout(timer)
       this.#release()
     }
   }
@@ -322,7 +309,7 @@ export class NotificationDispatcher {
   }
 
   #backoff(attempt: number): number {
-    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1))
+    const ceiling = backoffCeiling(attempt, this.#baseDelayMs, this.#maxDelayMs)
     // "Full jitter" keeps retries of many sessions from synchronising; never below a tenth of the ceiling.
     return Math.round(ceiling * (0.1 + 0.9 * this.#random()))
   }
@@ -344,14 +331,6 @@ export class NotificationDispatcher {
 
 function logFields(notification: Notification): Record<string, unknown> {
   return { session_id: notification.sessionId, channel: notification.channel, event_id: notification.eventId }
-}
-
-function safePermanent(sender: NotificationSender, error: unknown): boolean {
-  try {
-    return sender.isPermanentError?.(error) ?? false
-  } catch {
-    return false
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -27,6 +27,7 @@ import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-s
 import { attachTurnPipeline, type TurnPipelineHost } from '../turn/pipeline.js'
 import { runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
+import { upsertWithRaceRetry } from '../storage/upsert.js'
 import { detectCapabilities } from '../storage/capabilities.js'
 import { ensureIndexes, openCollections, type SessionCollections } from '../storage/collections.js'
 import { MongoSnapshotStorage, validateSnapshotId } from '../storage/snapshot-store.js'
@@ -385,13 +386,7 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   async #upsertSession(): Promise<void> {
-    try {
-      await this.#data.ensureSession()
-    } catch (error) {
-      // Two first writers can race on the insert; the loser finds the document on a retry.
-      if ((error as { code?: number }).code !== 11000) throw error
-      await this.#data.ensureSession()
-    }
+    await upsertWithRaceRetry(() => this.#data.ensureSession())
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
 import type { AgentStateDocument, MessageDocument, SeqRange } from './schema.js'
 import { withRetry } from './retry.js'
+import { isDuplicateKeyError } from './upsert.js'
 
 /** Past this many ranges, a save rewrites the conversation contiguously (keeps the session document small). */
 export const MAX_RANGES = 64
@@ -424,7 +425,7 @@ export class AgentStore {
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError)) throw error
         const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
-        if (writeErrors.length === 0 || writeErrors.some((w) => w.code !== 11000)) throw error
+        if (writeErrors.length === 0 || writeErrors.some((w) => !isDuplicateKeyError(w))) throw error
         return writeErrors.map((w) => docs[w.index]!._id)
       }
     })

@@ -237,6 +237,16 @@ describe('database killed in the middle of a turn', () => {
 })
 
 describe('a frozen database', () => {
+  beforeAll(async () => {
+    // Create the indexes beforehand, so the first call of each test is not index creation racing
+    // the short deadline on a loaded machine.
+    await new MongoDBSessionManager({
+      sessionId: 'frozen-setup',
+      client: t.client,
+      databaseName: t.databaseName,
+    }).ensureSession()
+  })
+
   it('accepting connections but never answering: calls fail at the operation deadline', async () => {
     const proxy = await startFaultProxy(t.uri)
     try {
@@ -244,7 +254,7 @@ describe('a frozen database', () => {
         sessionId: 'frozen-1',
         connectionString: proxy.uri,
         databaseName: t.databaseName,
-        operationTimeoutMs: 1_000,
+        operationTimeoutMs: 2_000,
       })
       await manager.updateMetadata({ before: true })
       await proxy.setMode('frozen')
@@ -258,7 +268,7 @@ describe('a frozen database', () => {
         DatabaseUnavailableError,
       )
       console.log(
-        `[faults] frozen (deadline 1000 ms): getMetadata ${read.ms} ms, updateMetadata ${write.ms} ms, invoke ${turn.ms} ms`,
+        `[faults] frozen (deadline 2000 ms): getMetadata ${read.ms} ms, updateMetadata ${write.ms} ms, invoke ${turn.ms} ms`,
       )
       await proxy.setMode('up')
       expect(await manager.getMetadata(['before'])).toEqual({ before: true })
@@ -275,7 +285,7 @@ describe('a frozen database', () => {
         sessionId: 'heartbeats-only',
         connectionString: proxy.uri,
         databaseName: t.databaseName,
-        operationTimeoutMs: 1_000,
+        operationTimeoutMs: 2_000,
       })
       await manager.updateMetadata({ before: true })
       await proxy.setMode('heartbeats-only')
@@ -283,7 +293,7 @@ describe('a frozen database', () => {
       expectUnavailable(read.error, 'timeout')
       const turn = await timed(() => testAgent({ sessionManager: manager }).invoke('stuck'))
       expectUnavailable(turn.error, 'timeout')
-      console.log(`[faults] heartbeats only (deadline 1000 ms): getMetadata ${read.ms} ms, invoke ${turn.ms} ms`)
+      console.log(`[faults] heartbeats only (deadline 2000 ms): getMetadata ${read.ms} ms, invoke ${turn.ms} ms`)
       await proxy.setMode('up')
       expect(await manager.getMetadata(['before'])).toEqual({ before: true })
       await manager.close()

@@ -240,5 +240,5 @@ describe('writers in separate processes', () => {
       .map((m) => (m.content[0] as { text: string }).text)
     expect(userTexts.slice().sort()).toEqual(saved.slice().sort())
     expect(probe.messages).toHaveLength(200)
-  })
+  }, 240_000)
 })
