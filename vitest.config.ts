@@ -13,6 +13,7 @@ const slow = [
   'test/faults/**/*.test.ts',
   'test/package/doc-samples.test.ts',
   'test/package/packed-package.test.ts',
+  'test/session/concurrency.test.ts',
   'test/session/edit-sequences.property.test.ts',
   'test/session/scale.test.ts',
 ]
