@@ -11,207 +11,45 @@
  * Private state uses ES `#private` fields: the base class's TypeScript-private members are real
  * properties at run time, and a subclass field with one of their names would replace them.
  */
-import {
-  SessionManager,
-  type InvokableTool,
-  type LocalAgent,
-  type MultiAgentSaveLatestStrategy,
-  type SaveLatestStrategy,
-  type SnapshotTriggerCallback,
-} from '@strands-agents/sdk'
+import { SessionManager, type InvokableTool, type LocalAgent } from '@strands-agents/sdk'
 import type { Graph, MultiAgentState, Swarm } from '@strands-agents/sdk/multiagent'
-import type { MongoClient, MongoClientOptions } from 'mongodb'
-import { ClosedError, ConfigurationError } from '../errors.js'
+import type { MongoClient } from 'mongodb'
+import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
-import { attachTurnPipeline, type TurnPipelineHost } from '../turn/pipeline.js'
+import { detectCapabilities } from '../storage/capabilities.js'
+import { DEFAULT_DATABASE_NAME, ensureIndexes, type SessionCollections } from '../storage/collections.js'
 import { runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
+import { validateSnapshotId } from '../storage/snapshot-store.js'
 import { upsertWithRaceRetry } from '../storage/upsert.js'
-import { detectCapabilities } from '../storage/capabilities.js'
-import { ensureIndexes, openCollections, type SessionCollections } from '../storage/collections.js'
-import { MongoSnapshotStorage, validateSnapshotId } from '../storage/snapshot-store.js'
 import { validateIdentifier } from '../validation/identifiers.js'
+import { uuidv7 } from '../model/ids.js'
+import type { Feedback, FeedbackInput, Metadata } from '../model/types.js'
 import { deleteSessions, metadataFieldIndexes, type SessionDeleteCounts } from '../features/catalogue.js'
 import type { AgentConfig, AgentConfigUpdate, AgentSummary, PromptMetadata } from '../features/agent-config.js'
 import type { FeedbackCounts, FeedbackPage, FeedbackPageOptions } from '../features/feedback.js'
 import type { GuardrailEventPage } from '../features/guardrails.js'
 import type { MetadataToolOptions, MetadataToolResult } from '../features/metadata-tool.js'
 import type { MetricsSummary } from '../features/metrics.js'
-import { uuidv7 } from '../model/ids.js'
 import { SessionData } from '../features/session-data.js'
+import {
+  createWebSocketConnectionRegistry,
+  type WebSocketConnectionRegistry,
+} from '../features/websocket-connections.js'
 import {
   NotificationDispatcher,
   type DispatcherStats,
   type FlushOptions,
   type FlushResult,
 } from '../notifications/dispatcher.js'
-import {
-  createWebSocketConnectionRegistry,
-  type WebSocketConnectionRegistry,
-} from '../features/websocket-connections.js'
-import type { Feedback, FeedbackInput, Metadata } from '../model/types.js'
-import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
-import { DEFAULT_OPERATION_TIMEOUT_MS, pingWithin, resolveConnection } from './connection.js'
-import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
+import { attachTurnPipeline, type TurnPipelineHost } from '../turn/pipeline.js'
+import { pingWithin } from './connection.js'
+import { resolveOptions, type MongoDBSessionManagerOptions, type ResolvedOptions } from './options.js'
+
+export type { MongoDBSessionManagerOptions }
 
 export { DEFAULT_DATABASE_NAME }
-
-/** Options of {@link MongoDBSessionManager}. */
-export interface MongoDBSessionManagerOptions {
-  /** Session id: 1–128 of `a-z`, `0-9`, `-`, `_` (the SDK's rule). Default `'default-session'`. */
-  sessionId?: string
-  /** MongoDB connection string; the manager creates, owns and closes the client. */
-  connectionString?: string
-  /** Options for the client created from `connectionString` (merged over the library's defaults). */
-  clientOptions?: MongoClientOptions
-  /** An existing client: borrowed, never closed by the manager. Exclusive with `connectionString`. */
-  client?: MongoClient
-  /** Database name. Default {@link DEFAULT_DATABASE_NAME}. */
-  databaseName?: string
-  /** Prefix for every collection name (e.g. `'support_'` → `support_sessions`). Default none. */
-  collectionPrefix?: string
-  /** Application name recorded when the session is created; immutable afterwards. */
-  applicationName?: string
-  /** When the latest agent state is saved (SDK semantics). Default `'invocation'`. */
-  saveLatestOn?: SaveLatestStrategy
-  /** Decides after each invocation whether to also save an immutable snapshot (SDK semantics). */
-  snapshotTrigger?: SnapshotTriggerCallback
-  /** When Graph/Swarm state is saved (SDK semantics). Default `'node'`. */
-  multiAgentSaveLatestOn?: MultiAgentSaveLatestStrategy
-  /**
-   * Keep messages that left the conversation (sliding-window trims, summarised prefixes) as
-   * history for transcripts and audits. Default `true`. Rewritten versions of a message (e.g.
-   * redacted text) are always removed.
-   */
-  retainTrimmedMessages?: boolean
-  /**
-   * Deadline of each call (a save, a restore, `getMetadata`, …) in milliseconds, `0` for none. Past
-   * it the driver abandons the operation and the call throws {@link DatabaseUnavailableError} with
-   * reason `'timeout'`. Default: `timeoutMS` from the connection string or client options when
-   * given, else {@link DEFAULT_OPERATION_TIMEOUT_MS} (30 s).
-   */
-  operationTimeoutMs?: number
-  /** Create the library's indexes on first use (once per process and client). Default `true`. */
-  ensureIndexes?: boolean
-  /** Interceptor(s) around `addFeedback` (as in the Python version), applied in order. */
-  feedbackHook?: FeedbackHook | readonly FeedbackHook[] | null
-  /** Interceptor(s) around `updateMetadata` / `getMetadata` / `deleteMetadata` and the metadata tool. */
-  metadataHook?: MetadataHook | readonly MetadataHook[] | null
-  /** Metadata fields declared for querying: indexed, and filterable in `listSessions`. */
-  metadataFields?: readonly string[]
-  /**
-   * How hook notifications (SNS, SQS, WebSocket) are delivered:
-   * - `'background'` (default, as in the Python version): sent after the change is stored, in the background;
-   * - `'durable'`: also recorded in the same single-document write as the change, and removed once
-   *   delivered, so `relayPendingNotifications` re-sends whatever a crash or an outage left behind.
-   */
-  delivery?: 'background' | 'durable'
-  /**
-   * Dispatcher that sends notifications. Default: one per manager, drained by `flush()`/`close()`.
-   * Pass a shared one (the factory does) to bound concurrency across managers.
-   */
-  dispatcher?: NotificationDispatcher
-  /** Record token usage, latency, time to first byte, cycles and tool calls per invocation. Default `true`. */
-  captureMetrics?: boolean
-  /** Record each agent's model id and system prompt. Default `true`. */
-  captureAgentConfig?: boolean
-  /** Record guardrail interventions (redactions) as audit events. Default `true`. */
-  auditGuardrails?: boolean
-}
-
-const KNOWN_OPTIONS = new Set<string>([
-  'sessionId',
-  'connectionString',
-  'clientOptions',
-  'client',
-  'databaseName',
-  'collectionPrefix',
-  'applicationName',
-  'saveLatestOn',
-  'snapshotTrigger',
-  'multiAgentSaveLatestOn',
-  'retainTrimmedMessages',
-  'ensureIndexes',
-  'operationTimeoutMs',
-  'feedbackHook',
-  'metadataHook',
-  'metadataFields',
-  'delivery',
-  'dispatcher',
-  'captureMetrics',
-  'captureAgentConfig',
-  'auditGuardrails',
-])
-
-interface Resolved {
-  sessionId: string
-  client: MongoClient
-  ownsClient: boolean
-  collections: SessionCollections
-  maxBsonObjectSize: () => Promise<number>
-  snapshotStorage: MongoSnapshotStorage
-  saveLatestOn: SaveLatestStrategy
-  snapshotTrigger: SnapshotTriggerCallback | undefined
-  applicationName: string | null
-  ensureIndexes: boolean
-  operationTimeoutMs: number
-  retainTrimmedMessages: boolean
-  metadataFields: readonly string[]
-}
-
-function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('MongoDBSessionManager options must be an object')
-  }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key))
-  if (unknown.length > 0) {
-    throw new ConfigurationError(`unknown MongoDBSessionManager option(s): ${unknown.join(', ')}`)
-  }
-  const sessionId = validateIdentifier(options.sessionId ?? 'default-session', 'sessionId')
-  const databaseName = options.databaseName ?? DEFAULT_DATABASE_NAME
-  if (typeof databaseName !== 'string' || !/^[^/\\. "$*<>:|?\u0000]{1,63}$/.test(databaseName)) {
-    throw new ConfigurationError(`databaseName ${JSON.stringify(databaseName)} is not a valid MongoDB database name`)
-  }
-  const prefix = options.collectionPrefix ?? ''
-  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]{0,40}$/.test(prefix)) {
-    throw new ConfigurationError('collectionPrefix may only contain letters, digits, "_" and "-" (at most 40)')
-  }
-  const saveLatestOn = options.saveLatestOn ?? 'invocation'
-  if (!['message', 'invocation', 'trigger'].includes(saveLatestOn)) {
-    throw new ConfigurationError(
-      `saveLatestOn must be 'message', 'invocation' or 'trigger', got ${String(saveLatestOn)}`,
-    )
-  }
-  const { client, owned } = resolveConnection(options)
-  const collections = openCollections(client.db(databaseName), prefix)
-  // Detected once per client; every size check asks for it.
-  const maxBsonObjectSize = () => detectCapabilities(client).then((c) => c.maxBsonObjectSize)
-  return {
-    sessionId,
-    client,
-    ownsClient: owned,
-    collections,
-    maxBsonObjectSize,
-    snapshotStorage: new MongoSnapshotStorage(collections, maxBsonObjectSize),
-    saveLatestOn,
-    snapshotTrigger: options.snapshotTrigger,
-    applicationName: options.applicationName ?? null,
-    ensureIndexes: options.ensureIndexes ?? true,
-    operationTimeoutMs: operationTimeout(client, options.operationTimeoutMs),
-    retainTrimmedMessages: options.retainTrimmedMessages ?? true,
-    metadataFields: [...(options.metadataFields ?? [])],
-  }
-}
-
-/** The deadline of each call: the option, else the client's `timeoutMS`, else the default. */
-function operationTimeout(client: MongoClient, timeoutMs: number | undefined): number {
-  const chosen = timeoutMs ?? client.options.timeoutMS ?? DEFAULT_OPERATION_TIMEOUT_MS
-  if (!Number.isSafeInteger(chosen) || chosen < 0) {
-    throw new ConfigurationError(`operationTimeoutMs must be a whole number of milliseconds ≥ 0, got ${String(chosen)}`)
-  }
-  return chosen
-}
 
 type AgentTarget = { target: LocalAgent; isLatest: boolean }
 type MultiAgentTarget = { target: Graph | Swarm; state?: MultiAgentState; isLatest: boolean }
@@ -236,12 +74,11 @@ function isAgentTarget(target: LocalAgent | Graph | Swarm): target is LocalAgent
  * ```
  */
 export class MongoDBSessionManager extends SessionManager {
-  readonly #r: Resolved
+  readonly #r: Readonly<ResolvedOptions>
   readonly #agents: AgentStore
   readonly #data: SessionData
   readonly #dispatcher: NotificationDispatcher
   readonly #ownsDispatcher: boolean
-  readonly #agentHooks: { metrics: boolean; captureConfig: boolean; guardrails: boolean }
   /** API Gateway WebSocket connections registered per session (used by the WebSocket metadata hook). */
   readonly webSocketConnections: WebSocketConnectionRegistry
   readonly #stashes = new Set<NonNullable<NonNullable<LocalAgent['contextManager']>['stash']>>()
@@ -256,8 +93,8 @@ export class MongoDBSessionManager extends SessionManager {
       // The base class persists Graph/Swarm state through this; agents go through #agents.
       storage: { snapshot: resolved.snapshotStorage },
       saveLatestOn: resolved.saveLatestOn,
-      ...(options.snapshotTrigger !== undefined && { snapshotTrigger: options.snapshotTrigger }),
-      ...(options.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: options.multiAgentSaveLatestOn }),
+      ...(resolved.snapshotTrigger !== undefined && { snapshotTrigger: resolved.snapshotTrigger }),
+      ...(resolved.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: resolved.multiAgentSaveLatestOn }),
     })
     this.#r = resolved
     this.#agents = new AgentStore({
@@ -267,31 +104,20 @@ export class MongoDBSessionManager extends SessionManager {
       ensureSession: () => this.#ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
     })
-    if (options.delivery !== undefined && options.delivery !== 'background' && options.delivery !== 'durable') {
-      throw new ConfigurationError(`delivery must be 'background' or 'durable', got ${String(options.delivery)}`)
-    }
-    if (options.dispatcher !== undefined && !(options.dispatcher instanceof NotificationDispatcher)) {
-      throw new ConfigurationError('dispatcher must be a NotificationDispatcher')
-    }
-    this.#ownsDispatcher = options.dispatcher === undefined
-    this.#dispatcher = options.dispatcher ?? new NotificationDispatcher()
+    this.#ownsDispatcher = resolved.dispatcher === undefined
+    this.#dispatcher = resolved.dispatcher ?? new NotificationDispatcher()
     this.#data = new SessionData({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
       applicationName: resolved.applicationName,
-      ...(options.feedbackHook != null && { feedbackHook: options.feedbackHook }),
-      ...(options.metadataHook != null && { metadataHook: options.metadataHook }),
-      durable: options.delivery === 'durable',
+      ...(resolved.feedbackHook && { feedbackHook: resolved.feedbackHook }),
+      ...(resolved.metadataHook && { metadataHook: resolved.metadataHook }),
+      durable: resolved.delivery === 'durable',
       dispatcher: this.#dispatcher,
       manager: this,
       metadataFields: resolved.metadataFields,
     })
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
-    this.#agentHooks = {
-      metrics: options.captureMetrics ?? true,
-      captureConfig: options.captureAgentConfig ?? true,
-      guardrails: options.auditGuardrails ?? true,
-    }
   }
 
   override get name(): string {
@@ -407,9 +233,9 @@ export class MongoDBSessionManager extends SessionManager {
       collections: r.collections,
       saveLatestOn: r.saveLatestOn,
       snapshotTrigger: r.snapshotTrigger,
-      captureMetrics: this.#agentHooks.metrics,
-      captureAgentConfig: this.#agentHooks.captureConfig,
-      auditGuardrails: this.#agentHooks.guardrails,
+      captureMetrics: r.captureMetrics,
+      captureAgentConfig: r.captureAgentConfig,
+      auditGuardrails: r.auditGuardrails,
       operationTimeoutMs: r.operationTimeoutMs,
       restore: (agent) => this.restoreSnapshot({ target: agent }),
       saveLatest: (agent, extras) => this.#saveLatest(agent, extras),
