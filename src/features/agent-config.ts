@@ -15,7 +15,7 @@ import type { Metadata } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
-import type { AgentStateDocument } from '../storage/schema.js'
+import { agentField, type AgentStateDocument } from '../storage/schema.js'
 import {
   validateModelId,
   validatePromptMetadata,
@@ -55,10 +55,7 @@ export interface AgentConfigUpdate {
   promptMetadata?: PromptMetadata
 }
 
-/** `agents.<agentId>[.<field>]` for a validated agent id. */
-export function agentField(agentId: string, field?: string): string {
-  return field ? `agents.${agentId}.${field}` : `agents.${agentId}`
-}
+export { agentField }
 
 function promptMetadataToDoc(pm: PromptMetadata): Document {
   const doc: Document = {}

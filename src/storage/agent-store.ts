@@ -26,7 +26,7 @@ import {
 } from './conversation-diff.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
-import type { AgentStateDocument, MessageDocument, SeqRange } from './schema.js'
+import { agentField, type AgentStateDocument, type MessageDocument, type SeqRange } from './schema.js'
 import { withRetry } from './retry.js'
 import { isDuplicateKeyError } from './upsert.js'
 
@@ -110,8 +110,6 @@ export interface LoadedAgent {
   agentFieldsFingerprint: string | null
 }
 
-const agentPath = (agentId: string, field?: string) => (field ? `agents.${agentId}.${field}` : `agents.${agentId}`)
-
 export class AgentStore {
   readonly #options: AgentStoreOptions
   readonly #states = new Map<string, AgentPersistState>()
@@ -138,7 +136,7 @@ export class AgentStore {
     const { sessions } = this.#options.collections
     for (let attempt = 1; ; attempt++) {
       const doc = await withRetry('load agent', () =>
-        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentPath(agentId)]: 1 } }),
+        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentField(agentId)]: 1 } }),
       )
       const entry = doc?.agents?.[agentId]
       if (!entry || typeof entry.revision !== 'number') return null
@@ -295,34 +293,34 @@ export class AgentStore {
 
     const revision = state.revision + 1
     const set: Document = {
-      [agentPath(agentId, 'revision')]: revision,
-      [agentPath(agentId, 'last_op')]: opId,
-      [agentPath(agentId, 'ranges')]: plan.ranges,
-      [agentPath(agentId, 'message_count')]: countRanges(plan.ranges),
-      [agentPath(agentId, 'next_seq')]: plan.nextSeq,
-      [agentPath(agentId, 'snapshot_data')]: encodedState,
-      [agentPath(agentId, 'snapshot_created_at')]: snapshot.createdAt,
-      [agentPath(agentId, 'snapshot_app_data')]: encodedAppData,
-      [agentPath(agentId, 'updated_at')]: now,
+      [agentField(agentId, 'revision')]: revision,
+      [agentField(agentId, 'last_op')]: opId,
+      [agentField(agentId, 'ranges')]: plan.ranges,
+      [agentField(agentId, 'message_count')]: countRanges(plan.ranges),
+      [agentField(agentId, 'next_seq')]: plan.nextSeq,
+      [agentField(agentId, 'snapshot_data')]: encodedState,
+      [agentField(agentId, 'snapshot_created_at')]: snapshot.createdAt,
+      [agentField(agentId, 'snapshot_app_data')]: encodedAppData,
+      [agentField(agentId, 'updated_at')]: now,
       updated_at: now,
     }
-    if (state.revision === 0) set[agentPath(agentId, 'created_at')] = now
+    if (state.revision === 0) set[agentField(agentId, 'created_at')] = now
     if (agentFields) {
-      for (const [field, value] of Object.entries(agentFields.fields)) set[agentPath(agentId, field)] = value
-      set[agentPath(agentId, AGENT_FIELDS_FINGERPRINT)] = agentFields.fingerprint
+      for (const [field, value] of Object.entries(agentFields.fields)) set[agentField(agentId, field)] = value
+      set[agentField(agentId, AGENT_FIELDS_FINGERPRINT)] = agentFields.fingerprint
     }
     const update: Document = increments ? { $set: set, $inc: increments } : { $set: set }
     const filter: Document =
       state.revision === 0
-        ? { _id: sessionId, [agentPath(agentId, 'revision')]: { $exists: false } }
-        : { _id: sessionId, [agentPath(agentId, 'revision')]: state.revision }
+        ? { _id: sessionId, [agentField(agentId, 'revision')]: { $exists: false } }
+        : { _id: sessionId, [agentField(agentId, 'revision')]: state.revision }
     // Safe to retry, `$inc` included: the revision in the filter lets the update apply once, and a
     // lost reply is recognised below by the operation id the commit leaves behind.
     const result = await withRetry('commit agent state', () => collections.sessions.updateOne(filter, update))
     if (result.matchedCount === 0) {
       const stored = await collections.sessions.findOne(
         { _id: sessionId },
-        { projection: { [agentPath(agentId, 'last_op')]: 1, [agentPath(agentId, 'revision')]: 1 } },
+        { projection: { [agentField(agentId, 'last_op')]: 1, [agentField(agentId, 'revision')]: 1 } },
       )
       const storedAgent = stored?.agents?.[agentId]
       if (storedAgent?.last_op !== opId) {
@@ -440,7 +438,7 @@ export class AgentStore {
   async #assertRevision(agentId: string, expected: number, detail: string): Promise<void> {
     const doc = await this.#options.collections.sessions.findOne(
       { _id: this.#options.sessionId },
-      { projection: { [agentPath(agentId, 'revision')]: 1 } },
+      { projection: { [agentField(agentId, 'revision')]: 1 } },
     )
     const revision = doc?.agents?.[agentId]?.revision ?? 0
     if (revision !== expected) {
@@ -452,7 +450,7 @@ export class AgentStore {
   async #stateFromStorage(agentId: string): Promise<AgentPersistState> {
     const doc = await this.#options.collections.sessions.findOne(
       { _id: this.#options.sessionId },
-      { projection: { [agentPath(agentId, 'revision')]: 1, [agentPath(agentId, 'next_seq')]: 1 } },
+      { projection: { [agentField(agentId, 'revision')]: 1, [agentField(agentId, 'next_seq')]: 1 } },
     )
     const entry: Partial<AgentStateDocument> | undefined = doc?.agents?.[agentId]
     return {

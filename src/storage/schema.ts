@@ -41,6 +41,11 @@ export interface SeqRange {
   last: number
 }
 
+/** The path of an agent's entry in the session document, or of one of its fields (`agents.<id>.<field>`). */
+export function agentField(agentId: string, field?: string): string {
+  return field ? `agents.${agentId}.${field}` : `agents.${agentId}`
+}
+
 /**
  * Per-agent state inside the session document (`sessions.agents.<agent_id>`).
  * Written by the manager's save path; the features layer owns `config`, `metrics` and `feedback`.

@@ -22,6 +22,7 @@ import {
 } from '../../src/index.js'
 import { conversationOf, testAgent } from '../support/agents.js'
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js'
+import { warmUp } from '../support/warm-up.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let t: TestDatabase
@@ -256,7 +257,7 @@ describe('a frozen database', () => {
         databaseName: t.databaseName,
         operationTimeoutMs: 2_000,
       })
-      await manager.updateMetadata({ before: true })
+      await warmUp(() => manager.updateMetadata({ before: true }))
       await proxy.setMode('frozen')
       const read = await timed(() => manager.getMetadata())
       expectUnavailable(read.error, 'timeout')
@@ -271,7 +272,7 @@ describe('a frozen database', () => {
         `[faults] frozen (deadline 2000 ms): getMetadata ${read.ms} ms, updateMetadata ${write.ms} ms, invoke ${turn.ms} ms`,
       )
       await proxy.setMode('up')
-      expect(await manager.getMetadata(['before'])).toEqual({ before: true })
+      expect(await warmUp(() => manager.getMetadata(['before']))).toEqual({ before: true })
       await manager.close()
     } finally {
       await proxy.close()
@@ -287,7 +288,7 @@ describe('a frozen database', () => {
         databaseName: t.databaseName,
         operationTimeoutMs: 2_000,
       })
-      await manager.updateMetadata({ before: true })
+      await warmUp(() => manager.updateMetadata({ before: true }))
       await proxy.setMode('heartbeats-only')
       const read = await timed(() => manager.getMetadata())
       expectUnavailable(read.error, 'timeout')
@@ -295,7 +296,7 @@ describe('a frozen database', () => {
       expectUnavailable(turn.error, 'timeout')
       console.log(`[faults] heartbeats only (deadline 2000 ms): getMetadata ${read.ms} ms, invoke ${turn.ms} ms`)
       await proxy.setMode('up')
-      expect(await manager.getMetadata(['before'])).toEqual({ before: true })
+      expect(await warmUp(() => manager.getMetadata(['before']))).toEqual({ before: true })
       await manager.close()
     } finally {
       await proxy.close()

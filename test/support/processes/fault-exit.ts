@@ -8,6 +8,7 @@
 import { MongoDBSessionManager } from '../../../src/index.js'
 import { testAgent } from '../agents.js'
 import { startFaultProxy } from '../fault-proxy.js'
+import { warmUp } from '../warm-up.js'
 
 const [uri, databaseName, scenario] = process.argv.slice(2) as [string, string, string]
 const proxy = await startFaultProxy(uri, scenario === 'down-first' ? 'down' : 'up')
@@ -26,7 +27,7 @@ try {
     proxy.switchOn('update', 'down')
   }
   if (scenario === 'frozen') {
-    await agent.invoke('first')
+    await warmUp(() => agent.invoke('first'))
     await proxy.setMode('frozen')
   }
   await agent.invoke('this call fails')
