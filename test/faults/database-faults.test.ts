@@ -248,53 +248,32 @@ describe('a frozen database', () => {
     }).ensureSession()
   })
 
-  it('accepting connections but never answering: calls fail at the operation deadline', async () => {
+  it.each([
+    ['frozen', 'accepting connections but never answering'],
+    ['heartbeats-only', 'answering heartbeats but never data commands'],
+  ] as const)('%s (%s): every call fails at the operation deadline, and works again after', async (mode, _what) => {
     const proxy = await startFaultProxy(t.uri)
     try {
       const manager = new MongoDBSessionManager({
-        sessionId: 'frozen-1',
+        sessionId: `stuck-${mode}`,
         connectionString: proxy.uri,
         databaseName: t.databaseName,
         operationTimeoutMs: 2_000,
       })
       await warmUp(() => manager.updateMetadata({ before: true }))
-      await proxy.setMode('frozen')
+      await proxy.setMode(mode)
       const read = await timed(() => manager.getMetadata())
       expectUnavailable(read.error, 'timeout')
       const write = await timed(() => manager.updateMetadata({ during: true }))
       expectUnavailable(write.error, 'timeout')
-      const turn = await timed(() => testAgent({ sessionManager: manager }).invoke('frozen'))
+      const turn = await timed(() => testAgent({ sessionManager: manager }).invoke('stuck'))
       expectUnavailable(turn.error, 'timeout')
       expect(await manager.healthCheck({ timeoutMs: 300 }).catch((e: unknown) => e)).toBeInstanceOf(
         DatabaseUnavailableError,
       )
       console.log(
-        `[faults] frozen (deadline 2000 ms): getMetadata ${read.ms} ms, updateMetadata ${write.ms} ms, invoke ${turn.ms} ms`,
+        `[faults] ${mode} (deadline 2000 ms): getMetadata ${read.ms} ms, updateMetadata ${write.ms} ms, invoke ${turn.ms} ms`,
       )
-      await proxy.setMode('up')
-      expect(await warmUp(() => manager.getMetadata(['before']))).toEqual({ before: true })
-      await manager.close()
-    } finally {
-      await proxy.close()
-    }
-  })
-
-  it('answering heartbeats but never data commands: calls fail at the operation deadline, not never', async () => {
-    const proxy = await startFaultProxy(t.uri)
-    try {
-      const manager = new MongoDBSessionManager({
-        sessionId: 'heartbeats-only',
-        connectionString: proxy.uri,
-        databaseName: t.databaseName,
-        operationTimeoutMs: 2_000,
-      })
-      await warmUp(() => manager.updateMetadata({ before: true }))
-      await proxy.setMode('heartbeats-only')
-      const read = await timed(() => manager.getMetadata())
-      expectUnavailable(read.error, 'timeout')
-      const turn = await timed(() => testAgent({ sessionManager: manager }).invoke('stuck'))
-      expectUnavailable(turn.error, 'timeout')
-      console.log(`[faults] heartbeats only (deadline 2000 ms): getMetadata ${read.ms} ms, invoke ${turn.ms} ms`)
       await proxy.setMode('up')
       expect(await warmUp(() => manager.getMetadata(['before']))).toEqual({ before: true })
       await manager.close()
