@@ -353,3 +353,53 @@ describe('guardrail audit', () => {
     }
   })
 })
+
+describe('metrics in every saveLatestOn mode', () => {
+  it.each(['message', 'invocation', 'trigger'] as const)(
+    "saveLatestOn '%s': the final assistant message carries the invocation's metrics once saved, and totals count it",
+    async (saveLatestOn) => {
+      const sessionId = sid()
+      const manager = new MongoDBSessionManager({
+        sessionId,
+        client: ctx.db.client,
+        databaseName: ctx.db.databaseName,
+        saveLatestOn,
+        // 'trigger' saves only when the trigger says so: here, after every invocation.
+        ...(saveLatestOn === 'trigger' && { snapshotTrigger: () => true }),
+      })
+      const agent = new Agent({
+        model: new ScriptedModel([{ text: 'one', usage: { inputTokens: 10, outputTokens: 2 } }]),
+        sessionManager: manager,
+        printer: false,
+      })
+      await agent.invoke('hello')
+      const final = await ctx.collections.messages.findOne({
+        session_id: sessionId,
+        tracking_id: agent.messages.at(-1)!.trackingId,
+      })
+      expect((final!.invocation_metrics as unknown as InvocationMetricsRecord).usage.input_tokens).toBe(10)
+      expect((await manager.getMetricsSummary()).session).toMatchObject({ invocations: 1, inputTokens: 10 })
+    },
+  )
+
+  it("saveLatestOn 'trigger' without a save still counts the invocation in the totals", async () => {
+    const sessionId = sid()
+    const manager = new MongoDBSessionManager({
+      sessionId,
+      client: ctx.db.client,
+      databaseName: ctx.db.databaseName,
+      saveLatestOn: 'trigger',
+    })
+    const agent = new Agent({
+      model: new ScriptedModel([{ text: 'one', usage: { inputTokens: 10, outputTokens: 2 } }, { text: 'two' }]),
+      sessionManager: manager,
+      printer: false,
+    })
+    await agent.invoke('first')
+    await manager.saveSnapshot({ target: agent, isLatest: true }) // the agent now exists in storage
+    await agent.invoke('second')
+    // The first invocation ran before anything of the agent was stored: there were no totals to add
+    // to. The second, with nothing saved after it, is counted against the stored agent.
+    expect((await manager.getMetricsSummary()).session.invocations).toBe(1)
+  })
+})
