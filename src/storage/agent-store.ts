@@ -462,19 +462,28 @@ export class AgentStore {
     }
   }
 
+  /**
+   * The messages of `ranges`, in order, in one query: equality on the session and agent, a range
+   * (or one range per fragment) on `seq` — the suffix of the unique index — and the index's order.
+   * `limit` and `batchSize` are the number of messages expected, so the server answers in one reply
+   * and closes the cursor (unless the reply would exceed its 16 MiB limit).
+   */
   async #readMessages(agentId: string, ranges: readonly SeqRange[]): Promise<unknown[]> {
-    const { messages } = this.#options.collections
-    const out: unknown[] = []
-    for (const { first, last } of ranges) {
-      const cursor = messages
-        .find(
-          { session_id: this.#options.sessionId, agent_id: agentId, seq: { $gte: first, $lte: last } },
-          { projection: { role: 1, content: 1, tracking_id: 1, metadata: 1, seq: 1 } },
-        )
-        .sort({ seq: 1 })
-        .batchSize(1_000)
-      for await (const doc of cursor) out.push(decodeMessage(doc))
+    const expected = countRanges(ranges)
+    if (expected === 0) return []
+    const seq = ranges.map(({ first, last }) => ({ seq: { $gte: first, $lte: last } }))
+    const filter = {
+      session_id: this.#options.sessionId,
+      agent_id: agentId,
+      ...(seq.length === 1 ? seq[0] : { $or: seq }),
     }
+    const cursor = this.#options.collections.messages
+      .find(filter, { projection: { role: 1, content: 1, tracking_id: 1, metadata: 1, seq: 1 } })
+      .sort({ seq: 1 })
+      .limit(expected)
+      .batchSize(expected)
+    const out: unknown[] = []
+    for await (const doc of cursor) out.push(decodeMessage(doc))
     return out
   }
 }

@@ -6,7 +6,7 @@
  * indexed fields, or a range on the last field of an index after equalities; against a MongoDB
  * (MONGODB_URI) each read is also explained and must use an index.
  */
-import { Agent } from '@strands-agents/sdk'
+import { Agent, NullConversationManager } from '@strands-agents/sdk'
 import type { CommandStartedEvent, Document, MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { MongoDBSessionManager, MongoDBSessionManagerFactory } from '../../src/index.js'
@@ -114,6 +114,21 @@ describe('a long-lived agent (one manager, one Agent)', () => {
 })
 
 describe('the factory pattern (a new manager and Agent per request)', () => {
+  it('two reads and two writes also with 1,000 turns of history (the window comes back in one reply)', async () => {
+    const factory = new MongoDBSessionManagerFactory({ client, databaseName: t.databaseName })
+    const seed = new Agent({
+      model: new ScriptedModel(echoResponder),
+      sessionManager: factory.createSessionManager('request-long'),
+      conversationManager: new NullConversationManager(),
+      printer: false,
+    })
+    for (let turn = 0; turn < 1_000; turn++) await seed.invoke(`turn ${turn}`)
+    log.reset()
+    const agent = defaultAgent(factory.createSessionManager('request-long'))
+    await agent.invoke('steady state')
+    expect(log.commands).toEqual(['find', 'find', 'insert', 'update'])
+  }, 300_000)
+
   it('a steady-state request is two reads and two writes, and writes the agent config only when it changed', async () => {
     const factory = new MongoDBSessionManagerFactory({ client, databaseName: t.databaseName })
     const request = async (text: string, systemPrompt?: string) => {
