@@ -31,9 +31,9 @@ const numbers = (value: string | undefined, fallback: string) =>
     .map(Number)
 
 const SIZES = numbers(process.env.BENCH_SIZES, '10,100,1000,10000')
-const TURNS = Number(process.env.BENCH_TURNS ?? 9)
+const TURNS = Number(process.env.BENCH_TURNS ?? 15)
 const HISTORY_TURNS = numbers(process.env.BENCH_HISTORY_TURNS, '10,200,1000')
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 11)
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 15)
 const OTHER_SESSIONS = Number(process.env.BENCH_OTHER_SESSIONS ?? 50)
 const OTHER_TURNS = Number(process.env.BENCH_OTHER_TURNS ?? 20)
 

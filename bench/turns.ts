@@ -165,7 +165,7 @@ async function measureTurns(
       commandTimes: [],
       failure: undefined,
     }
-    return { session, agent, result, failures: [] as string[], failed: 0 }
+    return { session, agent, result, causes: new Set<string>(), failed: 0 }
   })
   const turn = async (run: (typeof runs)[number], index: number): Promise<Cost> => {
     const spent = run.session.meter()
@@ -180,7 +180,8 @@ async function measureTurns(
       try {
         run.result.first = await turn(run, 0)
       } catch (error) {
-        run.failures.push(`first turn: ${rootCause(error)}`)
+        run.failed++
+        run.causes.add(rootCause(error))
       }
     }
     for (let i = 1; i <= turns; i++) {
@@ -193,13 +194,15 @@ async function measureTurns(
             }
           }
         } catch (error) {
-          if (run.failed++ === 0) run.failures.push(`turn: ${rootCause(error)}`)
+          run.failed++
+          run.causes.add(rootCause(error))
         }
       }
     }
     for (const run of runs) {
-      if (run.failed > 0) run.failures.push(`${run.failed}/${turns} turns failed`)
-      run.result.failure = run.failures.length > 0 ? run.failures.join('; ') : undefined
+      if (run.failed === 0) continue
+      const which = run.failed === turns + 1 ? 'every turn' : `${run.failed} of ${turns + 1} turns`
+      run.result.failure = `${which} failed: ${[...run.causes].join('; ')}`
     }
     return runs.map((run) => run.result)
   } finally {
