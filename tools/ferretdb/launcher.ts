@@ -1,7 +1,8 @@
 /**
  * Builds (once, cached) and starts the FerretDB test server from `tools/ferretdb/`.
  *
- * Used by the test suite's global setup and by `npm run demo` when `MONGODB_URI` is not set.
+ * Used by the test suite's global setup, by `npm run demo` and by `npm run bench` when `MONGODB_URI`
+ * is not set.
  * The binary is built from the Go module proxy with `go build`; the cache key is a hash of the
  * wrapper's sources, so editing them rebuilds and nothing else does.
  */
@@ -35,6 +36,12 @@ export interface StartFerretDBOptions {
   port?: number
   /** An existing directory for the data, kept after `stop()` (default: a temporary one, removed). */
   dataDir?: string
+  /**
+   * Run FerretDB's PostgreSQL handler on this database (created when missing), e.g.
+   * `postgres://postgres@127.0.0.1:5432/ferretdb_bench`, instead of SQLite files. Fails to start
+   * when the PostgreSQL server does not answer.
+   */
+  postgresqlUrl?: string
 }
 
 /** The port of `npm run ferretdb`, the lasting local server (`tools/ferretdb/serve.ts`). */
@@ -77,23 +84,22 @@ export function buildFerretDB(log: (line: string) => void = () => {}): string {
 }
 
 /**
- * Builds if needed, then starts FerretDB on a loopback port (a free one unless `port` is given) with
- * its data in `dataDir` or a temporary directory.
+ * Builds if needed, then starts FerretDB on a loopback port (a free one unless `port` is given), over
+ * SQLite files in `dataDir` or a temporary directory, or over PostgreSQL (`postgresqlUrl`).
  */
 export async function startFerretDB(options: StartFerretDBOptions = {}): Promise<RunningFerretDB> {
   const binary = buildFerretDB(options.log)
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ferretdb-'))
   const temporary = options.dataDir === undefined
+  const args = ['-listen', `127.0.0.1:${options.port ?? 0}`, '-data', dataDir, '-exit-with-parent']
+  if (options.postgresqlUrl) args.push('-postgresql-url', options.postgresqlUrl)
   // stdin stays open for the child's lifetime: when this process dies, the server stops too.
-  const listen = `127.0.0.1:${options.port ?? 0}`
-  const child = spawn(binary, ['-listen', listen, '-data', dataDir, '-exit-with-parent'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000)
   })
-  const address = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     let stdout = ''
     const timer = setTimeout(() => reject(new Error(`FerretDB did not start within 30 s: ${stderr}`)), 30_000)
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -106,9 +112,17 @@ export async function startFerretDB(options: StartFerretDBOptions = {}): Promise
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`FerretDB exited with code ${code}: ${stderr}`))
+      // Let the last lines of stderr (the reason) arrive first.
+      setTimeout(() => reject(new Error(`FerretDB exited with code ${code}: ${stderr.trim()}`)), 50)
     })
   })
+  let address: string
+  try {
+    address = await started
+  } catch (error) {
+    await stopChild(child, temporary ? dataDir : undefined)
+    throw error
+  }
   return {
     uri: `mongodb://${address}/`,
     // main.go puts FerretDB's own socket in the data directory.
