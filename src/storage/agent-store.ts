@@ -463,10 +463,12 @@ export class AgentStore {
   }
 
   /**
-   * The messages of `ranges`, in order, in one query: equality on the session and agent, a range
-   * (or one range per fragment) on `seq` — the suffix of the unique index — and the index's order.
-   * `limit` and `batchSize` are the number of messages expected, so the server answers in one reply
-   * and closes the cursor (unless the reply would exceed its 16 MiB limit).
+   * The messages of `ranges`, in conversation order, in one query: equality on the session and
+   * agent, a range (or one range per fragment) on `seq` — the suffix of the unique index — in the
+   * index's order. `limit` and `batchSize` are the number of messages expected, so the server
+   * answers in one reply and closes the cursor (unless the reply would exceed its 16 MiB limit).
+   * Fragments need not be in `seq` order (an inserted message gets a new, higher number), so the
+   * documents are put in the ranges' order once read.
    */
   async #readMessages(agentId: string, ranges: readonly SeqRange[]): Promise<unknown[]> {
     const expected = countRanges(ranges)
@@ -482,8 +484,14 @@ export class AgentStore {
       .sort({ seq: 1 })
       .limit(expected)
       .batchSize(expected)
+    const docs = await cursor.toArray()
+    if (ranges.length === 1) return docs.map((doc) => decodeMessage(doc))
+    const bySeq = new Map(docs.map((doc) => [doc.seq, doc]))
     const out: unknown[] = []
-    for await (const doc of cursor) out.push(decodeMessage(doc))
+    for (const n of fromRanges(ranges)) {
+      const doc = bySeq.get(n)
+      if (doc) out.push(decodeMessage(doc))
+    }
     return out
   }
 }
