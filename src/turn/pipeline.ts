@@ -57,25 +57,47 @@ export interface TurnPipelineHost {
 
 /** Wires the pipeline to `agent`. `agentId` must already be validated. */
 export function attachTurnPipeline(agent: LocalAgent, agentId: string, host: TurnPipelineHost): void {
-  const { sessionId } = host
-  const logFailure = (what: string, error: unknown) =>
-    log.warn({ session_id: sessionId, agent_id: agentId, error: describeError(error) }, `${what} failed`)
-  const bestEffort = async (what: string, write: () => Promise<void>) => {
-    try {
-      await runWithDeadline(host.operationTimeoutMs, write)
-    } catch (error) {
-      logFailure(what, error)
-    }
-  }
-  const tracker = new InvocationTracker()
-  if (host.captureMetrics || host.auditGuardrails) tracker.attach(agent, logFailure)
+  new TurnPipeline(agentId, host).attach(agent)
+}
 
-  agent.addHook(InitializedEvent, async (event) => {
+/** One agent's pipeline: the SDK events it handles, each by a named handler. */
+class TurnPipeline {
+  readonly #agentId: string
+  readonly #host: TurnPipelineHost
+  readonly #tracker = new InvocationTracker()
+
+  constructor(agentId: string, host: TurnPipelineHost) {
+    this.#agentId = agentId
+    this.#host = host
+  }
+
+  attach(agent: LocalAgent): void {
+    const host = this.#host
+    if (host.captureMetrics || host.auditGuardrails) this.#tracker.attach(agent, this.#logFailure)
+    agent.addHook(InitializedEvent, (event) => this.onInitialized(event))
+    if (host.saveLatestOn === 'message') agent.addHook(MessageAddedEvent, (event) => this.onMessageAdded(event))
+    if (host.saveLatestOn !== 'trigger') agent.addHook(AfterModelCallEvent, (event) => this.onModelCallEnd(event))
+    if (host.auditGuardrails) {
+      attachGuardrailAudit(agent, {
+        collections: host.collections,
+        sessionId: host.sessionId,
+        agentId: this.#agentId,
+        tracker: this.#tracker,
+        seqOf: (trackingId) => host.seqOf(this.#agentId, trackingId),
+        run: this.#bestEffort,
+        ...(host.onGuardrailEvent && { onGuardrailEvent: host.onGuardrailEvent }),
+      })
+    }
+    agent.addHook(AfterInvocationEvent, (event) => this.onInvocationEnd(event))
+  }
+
+  /** Restores the agent's latest state (SDK semantics: restored state replaces what the agent held). */
+  async onInitialized(event: InitializedEvent): Promise<void> {
     const hadMessages = event.agent.messages.length > 0
-    const restored = await host.restore(event.agent)
+    const restored = await this.#host.restore(event.agent)
     if (restored && hadMessages) {
       log.warn(
-        { agent_id: event.agent.id, session_id: sessionId },
+        { agent_id: event.agent.id, session_id: this.#host.sessionId },
         'agent had existing messages that were overwritten by session restore',
       )
     }
@@ -83,32 +105,27 @@ export function attachTurnPipeline(agent: LocalAgent, agentId: string, host: Tur
     if (restored && event.agent.model?.stateful && event.agent.messages.length > 0) {
       event.agent.messages.length = 0
     }
-  })
-
-  if (host.saveLatestOn === 'message') {
-    agent.addHook(MessageAddedEvent, async (event) => {
-      await host.saveLatest(event.agent)
-    })
-  }
-  if (host.saveLatestOn !== 'trigger') {
-    agent.addHook(AfterModelCallEvent, async (event) => {
-      if (event.stopData?.redaction) await host.saveLatest(event.agent)
-    })
-  }
-  if (host.auditGuardrails) {
-    attachGuardrailAudit(agent, {
-      collections: host.collections,
-      sessionId,
-      agentId,
-      tracker,
-      seqOf: (trackingId) => host.seqOf(agentId, trackingId),
-      run: bestEffort,
-      ...(host.onGuardrailEvent && { onGuardrailEvent: host.onGuardrailEvent }),
-    })
   }
 
-  agent.addHook(AfterInvocationEvent, async (event) => {
-    const finished = host.captureMetrics ? tracker.finish(event.agent) : null
+  /** `saveLatestOn: 'message'`: every message is saved as it is added. */
+  async onMessageAdded(event: MessageAddedEvent): Promise<void> {
+    await this.#host.saveLatest(event.agent)
+  }
+
+  /** A guardrail redaction is saved at once, so redacted input never stays at rest. */
+  async onModelCallEnd(event: AfterModelCallEvent): Promise<void> {
+    if (event.stopData?.redaction) await this.#host.saveLatest(event.agent)
+  }
+
+  /**
+   * The end of an invocation: the save the SDK makes here, carrying the invocation's metrics and
+   * the agent's configuration, then the snapshot the trigger asks for. Without a save (`'trigger'`
+   * declining), metrics and configuration are recorded on their own.
+   */
+  async onInvocationEnd(event: AfterInvocationEvent): Promise<void> {
+    const host = this.#host
+    const agentId = this.#agentId
+    const finished = host.captureMetrics ? this.#tracker.finish(event.agent) : null
     const extras: SaveExtras = {}
     if (finished) {
       extras.increments = metricIncrements(agentId, finished.record)
@@ -129,23 +146,32 @@ export function attachTurnPipeline(agent: LocalAgent, agentId: string, host: Tur
       saved = true
     }
     if (saved) return
-    // Nothing was saved (`saveLatestOn: 'trigger'` without a snapshot): record what the turn
-    // produced on its own, against what is already stored.
-    await bestEffort('metrics and config (no save)', async () => {
+    await this.#bestEffort('metrics and config (no save)', async () => {
       if (finished) {
         const seq = finished.finalTrackingId === null ? null : host.seqOf(agentId, finished.finalTrackingId)
-        await recordInvocationMetrics(host.collections, sessionId, agentId, seq, finished.record)
+        await recordInvocationMetrics(host.collections, host.sessionId, agentId, seq, finished.record)
       }
       if (host.captureAgentConfig) {
         const model = resolveModelId(event.agent.model)
-        await captureAgentConfig(
-          host.collections,
-          sessionId,
-          agentId,
-          model,
-          systemPromptJson(event.agent.systemPrompt),
-        )
+        const prompt = systemPromptJson(event.agent.systemPrompt)
+        await captureAgentConfig(host.collections, host.sessionId, agentId, model, prompt)
       }
     })
-  })
+  }
+
+  readonly #logFailure = (what: string, error: unknown): void => {
+    log.warn(
+      { session_id: this.#host.sessionId, agent_id: this.#agentId, error: describeError(error) },
+      `${what} failed`,
+    )
+  }
+
+  /** Runs a write that must never fail the invocation: under the deadline, failures logged. */
+  readonly #bestEffort = async (what: string, write: () => Promise<void>): Promise<void> => {
+    try {
+      await runWithDeadline(this.#host.operationTimeoutMs, write)
+    } catch (error) {
+      this.#logFailure(what, error)
+    }
+  }
 }
