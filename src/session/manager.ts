@@ -19,7 +19,7 @@ import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
 import { DEFAULT_DATABASE_NAME, ensureIndexes, type SessionCollections } from '../storage/collections.js'
-import { runWithDeadline, untilAborted } from '../storage/deadline.js'
+import { outsideDeadline, runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
 import { validateSnapshotId } from '../storage/snapshot-store.js'
 import { upsertWithRaceRetry } from '../storage/upsert.js'
@@ -148,14 +148,15 @@ export class MongoDBSessionManager extends SessionManager {
     if (this.#closed) throw new ClosedError(`session manager '${this.sessionId}'`)
     await this.#r.client.connect()
     if (!this.#ready) {
-      const run = (async () => {
+      // Shared by every later call: it must not inherit the deadline of the call that started it.
+      const run = outsideDeadline(async () => {
         if (this.#r.ensureIndexes) {
           await ensureIndexes(this.#r.client, this.#r.collections, {
             sessions: metadataFieldIndexes(this.#r.metadataFields),
           })
         }
         await detectCapabilities(this.#r.client)
-      })()
+      })
       this.#ready = run
       run.catch(() => {
         if (this.#ready === run) this.#ready = undefined
@@ -202,7 +203,7 @@ export class MongoDBSessionManager extends SessionManager {
 
   #ensureSession(): Promise<void> {
     if (!this.#sessionEnsured) {
-      const run = this.#upsertSession()
+      const run = outsideDeadline(() => this.#upsertSession())
       this.#sessionEnsured = run
       run.catch(() => {
         if (this.#sessionEnsured === run) this.#sessionEnsured = undefined

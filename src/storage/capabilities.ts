@@ -6,6 +6,7 @@
  */
 import type { MongoClient } from 'mongodb'
 import { mapDriverErrors } from './driver-errors.js'
+import { outsideDeadline } from './deadline.js'
 
 export interface ServerCapabilities {
   engine: 'mongodb' | 'ferretdb'
@@ -30,7 +31,8 @@ const cache = new WeakMap<MongoClient, Promise<ServerCapabilities>>()
 export function detectCapabilities(client: MongoClient): Promise<ServerCapabilities> {
   let pending = cache.get(client)
   if (!pending) {
-    pending = mapDriverErrors('detect server capabilities', () => probe(client))
+    // Shared by every later caller: it must not inherit the deadline of the call that started it.
+    pending = outsideDeadline(() => mapDriverErrors('detect server capabilities', () => probe(client)))
     cache.set(client, pending)
     pending.catch(() => cache.delete(client))
   }

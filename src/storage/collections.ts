@@ -16,7 +16,7 @@ import {
   type SnapshotDocument,
   type StorageDocument,
 } from './schema.js'
-import { withDeadlines } from './deadline.js'
+import { outsideDeadline, withDeadlines } from './deadline.js'
 import { withRetry } from './retry.js'
 
 /** Database used when `databaseName` is not given. */
@@ -96,7 +96,8 @@ export function ensureIndexes(
   const key = `${collections.db.databaseName}\u0000${collections.sessions.collectionName}\u0000${JSON.stringify(extra)}`
   const existing = perClient.get(key)
   if (existing) return existing
-  const run = (async () => {
+  // Shared by every later caller: it must not inherit the deadline of the call that started it.
+  const run = outsideDeadline(async () => {
     for (const [collection, specs] of Object.entries(INDEXES) as [CollectionKey, IndexDescription[]][]) {
       const wanted = [...specs, ...(extra[collection] ?? [])]
       if (wanted.length === 0) continue
@@ -122,7 +123,7 @@ export function ensureIndexes(
         if (!missing.every((index) => now.has(String(index.name)))) throw error
       }
     }
-  })()
+  })
   perClient.set(key, run)
   run.catch(() => perClient.delete(key))
   return run

@@ -19,6 +19,8 @@ import { isTransientError } from './retry.js'
 const TIME_LIMIT_CODES = new Set([50, 262])
 
 function unavailableReason(error: unknown): DatabaseUnavailableError['reason'] | undefined {
+  // The reason of an aborted `AbortSignal.timeout()`: a deadline passed.
+  if (error instanceof DOMException && error.name === 'TimeoutError') return 'timeout'
   if (error instanceof MongoOperationTimeoutError || error instanceof MongoNetworkTimeoutError) return 'timeout'
   if (error instanceof MongoError && typeof error.code === 'number' && TIME_LIMIT_CODES.has(error.code)) {
     return 'timeout'

@@ -55,7 +55,8 @@ function expectUnavailable(
   expect(e.retryable).toBe(true)
   expect([reason].flat()).toContain(e.reason)
   expect(e.cause).toBeInstanceOf(Error)
-  expect((e.cause as Error).name).toMatch(/^Mongo/)
+  // The driver's error, or the deadline's own TimeoutError when the call was waiting for a shared step.
+  expect((e.cause as Error).name).toMatch(/^Mongo|^TimeoutError$/)
 }
 
 /** Every public call of a manager that touches the database, as a user would make it. */
@@ -246,6 +247,29 @@ describe('a frozen database', () => {
       client: t.client,
       databaseName: t.databaseName,
     }).ensureSession()
+  })
+
+  it('a call whose deadline passes during first-use setup does not poison the calls after it', async () => {
+    const proxy = await startFaultProxy(t.uri, 'heartbeats-only')
+    try {
+      const manager = new MongoDBSessionManager({
+        sessionId: 'stuck-setup',
+        connectionString: proxy.uri,
+        databaseName: `${t.databaseName}_setup`,
+        operationTimeoutMs: 1_000,
+      })
+      // The first call starts the shared setup (indexes, capabilities) and times out in it…
+      expectUnavailable(await manager.getMetadata().catch((e: unknown) => e), 'timeout')
+      // …a second call waits for the same setup under its own deadline, and times out on its own…
+      expectUnavailable(await manager.getMetadata().catch((e: unknown) => e), 'timeout')
+      // …and once the server answers, the setup completes and calls work.
+      await proxy.setMode('up')
+      expect(await warmUp(() => manager.updateMetadata({ after: true }))).toEqual({ after: true })
+      await manager.close()
+      await t.client.db(`${t.databaseName}_setup`).dropDatabase()
+    } finally {
+      await proxy.close()
+    }
   })
 
   it.each([
