@@ -15,6 +15,7 @@ describe('public API', () => {
       'ConfigurationError',
       'DEFAULT_CLIENT_OPTIONS',
       'DEFAULT_DATABASE_NAME',
+      'DatabaseUnavailableError',
       'DocumentTooLargeError',
       'EVENT_ID_ATTRIBUTE',
       'LOGGER_NAMESPACE',
