@@ -52,6 +52,19 @@ describe('metadata event body', () => {
     })
   })
 
+  it('an own "__proto__" key is announced like any other key, and no prototype changes', () => {
+    const changes = JSON.parse('{"__proto__": {"polluted": true}, "status": "x"}') as Metadata
+    const update = metadataEventText('s', 'update', { metadata: changes }, undefined)
+    expect(JSON.parse(update!).metadata).toEqual(JSON.parse('{"__proto__": {"polluted": true}, "status": "x"}'))
+    expect(Object.keys(JSON.parse(update!).metadata)).toEqual(['__proto__', 'status'])
+    const listed = filterMetadataFields(changes, ['__proto__'])!
+    expect(Object.keys(listed)).toEqual(['__proto__'])
+    expect(Object.getPrototypeOf(listed)).toBe(Object.prototype)
+    const deleted = metadataEventText('s', 'delete', { keys: ['__proto__', 'a'] }, undefined)
+    expect(deleted).toContain('"metadata":{"__proto__":null,"a":null}')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
   it('get announces nothing', () => {
     expect(metadataEventText('s', 'get', {}, undefined)).toBe(undefined)
   })
