@@ -4,6 +4,7 @@
  * included), and a restore gives back what was saved.
  */
 import { Agent, Message } from '@strands-agents/sdk'
+import fc from 'fast-check'
 import { Binary, type Document } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MongoDBSessionManager } from '../../src/index.js'
@@ -145,5 +146,72 @@ describe('stored message documents', () => {
     expect(last.content[0]).toEqual({ text: 'cut \ud83d| low \udc00| nul \u0000| pair \ud83d\ude00' })
     expect(last.content[1]).toMatchObject({ toolUse: { input: { 'key\ud800': ['v\udfff', { '\u0000': 'x\u0000' }] } } })
     expect(conversationOf(restored)).toEqual(conversationOf(agent))
+  })
+})
+
+/** Any UTF-16 code unit: NUL, lone surrogates and halves of pairs included. */
+const codeUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c))
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 8 }),
+  fc.string({ unit: codeUnit, maxLength: 8 }),
+  fc.constantFrom('$set', 'a.b', '__proto__', 'constructor', '%a', '%j', '%uD800', '', '\u0000', '\ud800'),
+)
+/** An object with exactly these own keys ("__proto__" as an own key, not the prototype). */
+const ownRecord = (entries: [string, unknown][]) => {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of entries) {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  }
+  return out
+}
+const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small' },
+    text,
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Object.is(d, -0)),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('v'), { maxLength: 3 }),
+    fc.array(fc.tuple(text, tie('v')), { maxLength: 3 }).map(ownRecord),
+  ),
+})).v
+/** Past the depth kept as native BSON (40), in arrays of arrays and objects. */
+const deep = fc
+  .tuple(json, fc.integer({ min: 35, max: 60 }))
+  .map(([leaf, depth]) => Array.from({ length: depth }).reduce<unknown>((v, _, i) => (i % 2 ? [v] : { d: v }), leaf))
+
+describe('stored message documents (property)', () => {
+  it('any text and any tool input read back exactly', async () => {
+    let round = 0
+    await fc.assert(
+      fc.asyncProperty(text, fc.oneof(json, deep), async (said, input) => {
+        const sessionId = `codec-property-${++round}`
+        const manager = new MongoDBSessionManager({ sessionId, client: t.client, databaseName: t.databaseName })
+        const agent = new Agent({
+          model: new ScriptedModel([]),
+          messages: [
+            Message.fromJSON({ role: 'user', content: [{ text: said }] } as never),
+            Message.fromJSON({
+              role: 'assistant',
+              content: [{ toolUse: { name: 'tool', toolUseId: 'tu', input: ownRecord([['input', input]]) } }],
+            } as never),
+          ],
+          sessionManager: manager,
+          printer: false,
+        })
+        await agent.initialize()
+        await manager.saveSnapshot({ target: agent, isLatest: true })
+        const restored = new Agent({
+          model: new ScriptedModel([]),
+          sessionManager: new MongoDBSessionManager({ sessionId, client: t.client, databaseName: t.databaseName }),
+          printer: false,
+        })
+        await restored.initialize()
+        expect(conversationOf(restored)).toEqual(conversationOf(agent))
+        expect((restored.messages[0]!.toJSON().content[0] as { text: string }).text).toBe(said)
+      }),
+      { numRuns: 40 },
+    )
   })
 })
