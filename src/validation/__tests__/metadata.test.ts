@@ -107,7 +107,6 @@ describe('validateMetadataValue', () => {
       [new Date(Number.NaN), 'k', /invalid Date/],
       [new Map(), 'k', /a Map is not JSON-serialisable/],
       [{ a: [1, undefined] }, 'k.a[1]', /undefined is not allowed/],
-      // eslint-disable-next-line no-sparse-arrays
       [[1, , 3], 'k[1]', /undefined is not allowed/],
       [{ a: 'x\udc00' }, 'k.a', /"k\.a": the string contains a lone surrogate/],
       [{ 'x.y': 1 }, 'k.x.y', /keys inside values may not contain '\.'/],
