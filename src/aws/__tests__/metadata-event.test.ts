@@ -2,7 +2,12 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Metadata } from '../../hooks/types.js'
 import { metadataEventText } from '../metadata-changes.js'
-import { buildMetadataEvent, filterMetadataFields, serializeMetadataEvent } from '../metadata-event.js'
+import {
+  buildMetadataEvent,
+  deletedKeysAsNull,
+  filterMetadataFields,
+  serializeMetadataEvent,
+} from '../metadata-event.js'
 
 const now = new Date('2024-01-26T10:30:45.123Z')
 
@@ -63,6 +68,24 @@ describe('metadata event body', () => {
     const deleted = metadataEventText('s', 'delete', { keys: ['__proto__', 'a'] }, undefined)
     expect(deleted).toContain('"metadata":{"__proto__":null,"a":null}')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('leaves out keys whose value is undefined, and returns an ordinary object', () => {
+    const kept = filterMetadataFields({ a: undefined as never, b: 1 }, undefined)!
+    expect(Object.keys(kept)).toEqual(['b'])
+    expect(Object.getOwnPropertyDescriptor(kept, 'b')).toEqual({
+      value: 1,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+    expect(filterMetadataFields({ a: undefined as never }, undefined)).toBe(undefined)
+    expect(Object.getOwnPropertyDescriptor(deletedKeysAsNull(['k']), 'k')).toEqual({
+      value: null,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
   })
 
   it('get announces nothing', () => {
