@@ -94,6 +94,32 @@ describe('encodeValue / decodeValue', () => {
     expect(decodeValue(BSON.deserialize(BSON.serialize({ v: encodeValue(deep) })).v)).toStrictEqual(deep)
   })
 
+  it('switches to JSON text exactly at the native depth limit', () => {
+    const nested = (levels: number): unknown => (levels === 0 ? 'leaf' : { n: nested(levels - 1) })
+    const storedDepth = (value: unknown): number => {
+      let depth = 0
+      let current = value as Record<string, unknown>
+      while (typeof current === 'object' && current !== null && !('%j' in current)) {
+        current = current.n as Record<string, unknown>
+        depth++
+      }
+      return depth
+    }
+    // The value at depth MAX_NATIVE_DEPTH (counting from 0) is the first one stored as JSON text.
+    expect(storedDepth(encodeValue(nested(MAX_NATIVE_DEPTH + 5)))).toBe(MAX_NATIVE_DEPTH)
+    expect(JSON.stringify(encodeValue(nested(MAX_NATIVE_DEPTH)))).not.toContain('%j')
+    expect(decodeValue(encodeValue(nested(MAX_NATIVE_DEPTH + 5)))).toStrictEqual(nested(MAX_NATIVE_DEPTH + 5))
+  })
+
+  it('drops what JSON drops, turns undefined in arrays into null, and refuses other types', () => {
+    expect(encodeValue({ a: undefined, f: () => 1, s: Symbol('s'), k: 1 })).toStrictEqual({ k: 1 })
+    expect(encodeValue([undefined, 1])).toStrictEqual([null, 1])
+    expect(encodeValue(undefined)).toBe(null)
+    expect(() => encodeValue(10n)).toThrow(new TypeError('cannot store a value of type bigint'))
+    expect(() => encodeValue({ a: [10n] })).toThrow(TypeError)
+    expect(() => encodeValue(() => 1)).toThrow('cannot store a value of type function')
+  })
+
   it('keeps bytes as BSON Binary and Dates as dates', () => {
     const bytes = new Uint8Array([0, 1, 2, 255])
     const when = new Date('2026-11-28T10:00:00.000Z')
