@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Metadata } from '../../hooks/types.js'
-import { metadataEventText } from '../metadata-changes.js'
+import { ConfigurationError } from '../../errors.js'
+import { configureLogger } from '../../logging.js'
+import { checkMetadataFields, metadataEventText } from '../metadata-changes.js'
 import {
   buildMetadataEvent,
   deletedKeysAsNull,
@@ -86,6 +88,32 @@ describe('metadata event body', () => {
       enumerable: true,
       configurable: true,
     })
+  })
+
+  it('metadataFields: a copy of a list of names; unset warns once per hook kind that every field goes out', () => {
+    const warnings: string[] = []
+    configureLogger({ logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} }, level: 'warn' })
+    try {
+      const fields = ['status']
+      const checked = checkMetadataFields(fields, 'test hook')
+      expect(checked).toEqual(['status'])
+      expect(checked).not.toBe(fields)
+      expect(checkMetadataFields(undefined, 'unit-test-hook-a')).toBe(undefined)
+      expect(checkMetadataFields(undefined, 'unit-test-hook-a')).toBe(undefined)
+      expect(checkMetadataFields(undefined, 'unit-test-hook-b')).toBe(undefined)
+      expect(warnings).toHaveLength(2)
+      expect(warnings[0]).toContain('hook=<unit-test-hook-a>')
+      expect(warnings[0]).toContain('every metadata field will be propagated')
+      expect(warnings[1]).toContain('hook=<unit-test-hook-b>')
+      expect(warnings.join()).not.toContain('test hook')
+      for (const bad of [[''], ['ok', 3], 'status']) {
+        expect(() => checkMetadataFields(bad as never, 'sqs')).toThrow(
+          new ConfigurationError('sqs: metadataFields must be a list of non-empty field names'),
+        )
+      }
+    } finally {
+      configureLogger({ logger: console, level: 'warn' })
+    }
   })
 
   it('get announces nothing', () => {
