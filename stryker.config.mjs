@@ -1,11 +1,12 @@
 // Mutation testing of the storage, validation and wire-format modules: `npm run test:mutation`.
 // Slow (hours on two cores), so not part of .ci/run. Each mutant runs only the tests that cover it
-// (perTest), under the project's vitest config: the global setup starts the real test server.
+// (perTest), under the project's vitest config (vitest.mutation.config.ts: the same, less the test
+// files that run child processes or take minutes): the global setup starts the real test server.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
-  vitest: { configFile: 'vitest.config.ts', related: true, pool: 'forks' },
+  vitest: { configFile: 'vitest.mutation.config.ts', related: true, pool: 'forks' },
   coverageAnalysis: 'perTest',
   // Static mutants (module-level code, and code the tests run in beforeAll such as index creation)
   // would each need the whole suite on a fresh server: hours. Include them with --ignoreStatic false.

@@ -146,3 +146,77 @@ describe("the save's own messages found again after a lost insert reply", () => 
     }
   })
 })
+
+describe('a stale writer with new messages', () => {
+  it('is told that its positions were taken, before writing anything', async () => {
+    const sessionId = 'stale-with-turn'
+    const { a, b } = await staleWriter(sessionId)
+    const error = await a.invoke('a is stale').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionConflictError)
+    expect((error as Error).message).toBe(
+      `session '${sessionId}', agent '${AGENT_ID}': concurrent write detected ` +
+        '(messages were written at the same positions; revision 1 → 2); reload the session before writing again',
+    )
+    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(4)
+    expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(b))
+  })
+})
+
+describe('the session deleted under a writer', () => {
+  it('its next save is a conflict and leaves none of its messages behind; other sessions are untouched', async () => {
+    const sessionId = 'deleted-under-writer'
+    const neighbour = agentOn(t.client, 'deleted-neighbour')
+    await neighbour.invoke('next door')
+    const a = agentOn(t.client, sessionId)
+    await a.invoke('first turn')
+    await on(other, sessionId).deleteSession()
+    const error = await a.invoke('after the delete').catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionConflictError)
+    expect((error as Error).message).toContain('(the session was deleted)')
+    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(0)
+    expect(await t.db.collection('sessions').countDocuments({ _id: sessionId as never })).toBe(0)
+    expect(await t.db.collection('messages').countDocuments({ session_id: 'deleted-neighbour' })).toBe(2)
+  })
+
+  it("the same manager's deleteSession starts over: the next save writes a new session", async () => {
+    const sessionId = 'deleted-by-own-manager'
+    const a = agentOn(t.client, sessionId)
+    await a.invoke('first turn')
+    await a.sessionManager!.deleteSession()
+    await a.invoke('second turn')
+    expect((await storedAgent(sessionId))?.revision).toBe(1)
+    expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(a))
+  })
+})
+
+describe('saves that change nothing', () => {
+  it('write nothing: the revision and the update time stay as they were', async () => {
+    const sessionId = 'no-op-save'
+    const a = agentOn(t.client, sessionId)
+    await a.invoke('first turn')
+    const before = await t.db.collection('sessions').findOne({ _id: sessionId as never })
+    await a.sessionManager!.saveSnapshot({ target: a, isLatest: true })
+    await a.sessionManager!.saveSnapshot({ target: a, isLatest: true })
+    expect(await t.db.collection('sessions').findOne({ _id: sessionId as never })).toEqual(before)
+    a.appState.set('changed', true)
+    await a.sessionManager!.saveSnapshot({ target: a, isLatest: true })
+    expect((await storedAgent(sessionId))?.revision).toBe(2)
+  })
+})
+
+describe('an agent entry without a revision', () => {
+  it('is not a saved agent: the restore finds nothing and the first save commits', async () => {
+    const sessionId = 'partial-agent-entry'
+    await on(t.client, sessionId).ensureSession()
+    // What another writer or version may leave: configuration, but no committed state.
+    await t.db
+      .collection('sessions')
+      .updateOne({ _id: sessionId as never }, { $set: { [`agents.${AGENT_ID}.config.model`]: 'm' } })
+    const a = agentOn(t.client, sessionId)
+    await a.initialize()
+    expect(a.messages).toHaveLength(0)
+    await a.invoke('first turn')
+    expect((await storedAgent(sessionId))?.revision).toBe(1)
+    expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(a))
+  })
+})
