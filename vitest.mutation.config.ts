@@ -1,22 +1,33 @@
 /**
- * The project's vitest config for mutation runs (`npm run test:mutation`), less the test files that
- * cannot kill a mutant or take minutes per run: child processes (they run the code unmutated), the
- * examples (child processes too) and the 20,000-message scale test (its paths are covered by the
- * session tests at a fraction of the time).
+ * The project's vitest config for mutation runs (`npm run test:mutation`): the unit and integration
+ * tiers as they are, and of the slow tier only the files that run the library in the test process
+ * (the others run it in child processes, where no mutant is active, or take minutes per run).
  */
-import { configDefaults, defineConfig, mergeConfig } from 'vitest/config'
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 import project from './vitest.config.js'
 
-export default mergeConfig(
-  project,
-  defineConfig({
-    test: {
-      exclude: [
-        ...configDefaults.exclude,
-        'test/cli/process.test.ts',
-        'test/examples/**',
-        'test/session/scale.test.ts',
-      ],
-    },
-  }),
-)
+const tiers = (project.test?.projects ?? []) as TestProjectInlineConfiguration[]
+const tier = (name: string) => {
+  const found = tiers.find((t) => t.test?.name === name)
+  if (!found) throw new Error(`vitest.config.ts has no '${name}' project`)
+  return found
+}
+const slow = tier('slow')
+
+export default defineConfig({
+  test: {
+    ...project.test,
+    projects: [
+      tier('unit'),
+      tier('integration'),
+      {
+        ...slow,
+        test: {
+          ...slow.test,
+          name: 'slow-in-process',
+          include: ['test/session/concurrency.test.ts', 'test/session/edit-sequences.property.test.ts'],
+        },
+      },
+    ],
+  },
+})

@@ -1,7 +1,7 @@
 /**
  * A TCP relay on 127.0.0.1 that forwards to the database and counts the bytes the client sends
  * (client → server), i.e. exactly what goes on the wire to the server: OP_MSG headers, command
- * documents and document sequences. Replies are forwarded but not counted.
+ * documents and document sequences; and, separately, the replies (server → client).
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net'
 
@@ -10,6 +10,8 @@ export interface CountingProxy {
   readonly uri: string
   /** Bytes sent by clients to the server so far. */
   readonly sentBytes: number
+  /** Bytes the server sent back so far. */
+  readonly receivedBytes: number
   close(): Promise<void>
 }
 
@@ -18,6 +20,7 @@ export async function startCountingProxy(upstreamUri: string): Promise<CountingP
   if (url.hostname.includes(',')) throw new Error('the counting proxy needs a single-host MONGODB_URI')
   const upstream = { host: url.hostname, port: Number(url.port || 27017) }
   let sent = 0
+  let received = 0
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
     const remote = createConnection(upstream)
@@ -28,6 +31,9 @@ export async function startCountingProxy(upstreamUri: string): Promise<CountingP
       if (!remote.write(chunk)) client.pause()
     })
     remote.on('drain', () => client.resume())
+    remote.on('data', (chunk: Buffer) => {
+      received += chunk.length
+    })
     remote.pipe(client)
     const end = () => {
       client.destroy()
@@ -48,6 +54,9 @@ export async function startCountingProxy(upstreamUri: string): Promise<CountingP
     uri: `mongodb://${auth}127.0.0.1:${address.port}/${url.search}`,
     get sentBytes() {
       return sent
+    },
+    get receivedBytes() {
+      return received
     },
     async close() {
       for (const socket of sockets) socket.destroy()

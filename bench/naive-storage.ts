@@ -41,22 +41,32 @@ export class OneDocumentStorage implements Storage {
   }
 }
 
-/** Counts the bytes handed to an inner storage's `write` (for LocalFileStorage: bytes written to disk). */
+/**
+ * Counts what passes through an inner storage (for LocalFileStorage: bytes written to and read
+ * from disk), the file-system analogue of the bytes a MongoDB client sends and receives.
+ */
 export class CountingStorage implements Storage {
   readonly #inner: Storage
+  writes = 0
   writtenBytes = 0
+  reads = 0
+  readBytes = 0
 
   constructor(inner: Storage) {
     this.#inner = inner
   }
 
   async write(key: string, data: Uint8Array): Promise<void> {
+    this.writes++
     this.writtenBytes += data.byteLength
     await this.#inner.write(key, data)
   }
 
-  read(key: string): Promise<Uint8Array | null> {
-    return this.#inner.read(key)
+  async read(key: string): Promise<Uint8Array | null> {
+    this.reads++
+    const data = await this.#inner.read(key)
+    this.readBytes += data?.byteLength ?? 0
+    return data
   }
 
   delete(key: string): Promise<void> {

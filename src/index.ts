@@ -19,6 +19,13 @@ export { MongoStorage, type MongoStorageOptions } from './storage/mongo-storage.
 export type { SessionCollections } from './storage/collections.js'
 export { detectCapabilities, type ServerCapabilities } from './storage/capabilities.js'
 export {
+  checkDeployment,
+  type CheckDeploymentOptions,
+  type DeploymentCheck,
+  type ProbeResult,
+  type ProbeStatus,
+} from './diagnostics/engine-check.js'
+export {
   MongoSessionError,
   ValidationError,
   NotFoundError,
@@ -32,7 +39,7 @@ export {
 } from './errors.js'
 export { configureLogger, LOGGER_NAMESPACE, type Logger, type LogLevel } from './logging.js'
 
-// Session data (issue: metadata, feedback, metrics, agent config, guardrail audit, catalogue)
+// Session data: metadata, feedback, metrics, agent config, guardrail audit, catalogue
 export {
   listSessions,
   deleteSessions,
@@ -52,27 +59,30 @@ export type { GuardrailEvent, GuardrailEventPage, PoliciesTriggered } from './fe
 export type { MetadataToolOptions, MetadataToolResult } from './features/metadata-tool.js'
 export type { MetricsSummary, MetricsTotals } from './features/metrics.js'
 
-// Hooks and notification delivery
+// The data model, hooks and notification delivery
 export type {
   Feedback,
-  FeedbackHook,
   FeedbackInput,
-  FeedbackOriginal,
   FeedbackRating,
-  HookContext,
   Metadata,
   MetadataAction,
-  MetadataHook,
   MetadataHookArgs,
   MetadataHookResults,
-  MetadataOriginal,
   MetadataValue,
   Notification,
   NotificationRequest,
   NotificationSender,
-} from './hooks/types.js'
-export { MAX_FEEDBACK_COMMENT_LENGTH } from './hooks/types.js'
-export { NotificationDispatcher, type NotificationDispatcherOptions, type DispatcherStats } from './hooks/dispatcher.js'
+  NotificationSendOptions,
+} from './model/types.js'
+export { MAX_FEEDBACK_COMMENT_LENGTH } from './model/types.js'
+export type { FeedbackHook, FeedbackOriginal, HookContext, MetadataHook, MetadataOriginal } from './hooks/types.js'
+export {
+  NotificationDispatcher,
+  type NotificationDispatcherOptions,
+  type DispatcherStats,
+  type FlushOptions,
+  type FlushResult,
+} from './notifications/dispatcher.js'
 export {
   relayPendingNotifications,
   startOutboxRelay,
@@ -80,37 +90,12 @@ export {
   type RelayResult,
   type OutboxRelayWorker,
   type OutboxRelayWorkerOptions,
-} from './hooks/outbox-relay.js'
-export { toOutboxEntry, fromOutboxEntry, type OutboxEntryDocument } from './hooks/outbox.js'
+} from './notifications/outbox-relay.js'
+export { toOutboxEntry, fromOutboxEntry, type OutboxEntryDocument } from './notifications/outbox.js'
 
-// AWS integrations (the AWS SDK v3 clients are optional peer dependencies, loaded lazily)
+// The WebSocket connection registry lives with the session; the AWS hooks, senders and wire
+// formats are in the `mongodb-session-manager/aws` entry, so this one never loads an AWS package.
 export {
-  createFeedbackSnsHook,
-  createMetadataSqsHook,
-  createMetadataWebSocketHook,
-  isFeedbackSnsHookAvailable,
-  isMetadataSqsHookAvailable,
-  isMetadataWebSocketHookAvailable,
-  createSnsSender,
-  createSqsSender,
-  createWebSocketSender,
   createWebSocketConnectionRegistry,
-  isPermanentAwsError,
-  buildFeedbackSubject,
-  buildFeedbackMessage,
-  buildMetadataEvent,
-  serializeMetadataEvent,
-  EVENT_ID_ATTRIBUTE,
-  type FeedbackSnsHook,
-  type FeedbackSnsHookOptions,
-  type MetadataSqsHook,
-  type MetadataSqsHookOptions,
-  type MetadataWebSocketHook,
-  type MetadataWebSocketHookOptions,
-  type SnsSenderOptions,
-  type SqsSenderOptions,
-  type WebSocketSenderOptions,
   type WebSocketConnectionRegistry,
-  type MetadataEventBody,
-  type AwsClientLike,
-} from './aws/index.js'
+} from './features/websocket-connections.js'

@@ -3,8 +3,10 @@
  * level is lowered with {@link configureLogger} or `DEBUG=mongodb-session-manager`.
  *
  * Messages follow the Strands SDK's format: `key=<value>, key2=<value> | human message`.
- * Nothing logged here contains credentials: connection strings go through {@link redactUri}.
+ * Nothing logged here contains credentials: every line goes through `redactText`, which masks
+ * connection strings and the secrets of those the library was given.
  */
+import { redactText } from './redaction.js'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
@@ -49,7 +51,7 @@ function emit(level: Exclude<LogLevel, 'silent'>, fields: Record<string, unknown
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=<${typeof v === 'string' ? v : JSON.stringify(v)}>`)
     .join(', ')
-  sink[level](`[${LOGGER_NAMESPACE}] ${prefix ? `${prefix} | ` : ''}${message}`)
+  sink[level](redactText(`[${LOGGER_NAMESPACE}] ${prefix ? `${prefix} | ` : ''}${message}`))
 }
 
 /** Internal logger used across the library. */
@@ -61,13 +63,4 @@ export const log = {
   isDebug: () => order.debug >= order[threshold],
 }
 
-/** Removes user info (and anything after `@` credentials) from a MongoDB connection string. */
-export function redactUri(uri: string): string {
-  return uri.replace(/^(mongodb(?:\+srv)?:\/\/)[^@/]*@/i, '$1***@')
-}
-
-/** Message of an unknown thrown value, with connection strings redacted. */
-export function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  return text.replace(/mongodb(?:\+srv)?:\/\/[^@\s/]*@/gi, (m) => redactUri(m))
-}
+export { describeError, redactUri } from './redaction.js'

@@ -6,7 +6,8 @@
  *   curl -s localhost:3000/sessions/s-1/feedback -H 'content-type: application/json' -d '{"rating":"down","comment":"too slow"}'
  *   curl -s -X PATCH localhost:3000/sessions/s-1/metadata -H 'content-type: application/json' -d '{"status":"escalated"}'
  */
-import { createFeedbackSnsHook, createMetadataSqsHook, MongoDBSessionManagerFactory } from '../../src/index.js'
+import { MongoDBSessionManagerFactory } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { resolveAws } from '../shared/local-aws.js'
 import { resolveMongo } from '../shared/mongo.js'
 import { createModel } from '../shared/support-agent.js'

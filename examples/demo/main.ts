@@ -9,7 +9,7 @@
  *
  *   npm run demo                      # everything local
  *   npm run demo -- --model bedrock   # a real model (needs AWS credentials and Bedrock access)
- *   MONGODB_URI=mongodb://localhost:27017 npm run demo -- --keep   # keep the session to inspect with the CLI
+ *   MONGODB_URI=mongodb://127.0.0.1:27018/ npm run demo -- --keep   # keep the session (server: npm run ferretdb)
  */
 import { parseArgs } from 'node:util'
 import { describeError } from '../../src/logging.js'
@@ -22,7 +22,8 @@ const HELP = `Usage: npm run demo -- [--model scripted|bedrock] [--keep] [--help
 
   --model scripted   deterministic local model, no network (default)
   --model bedrock    Amazon Bedrock (needs AWS credentials; BEDROCK_MODEL_ID, AWS_REGION optional)
-  --keep             keep the demo session in the database (useful with MONGODB_URI)
+  --keep             keep the demo session in the database, to inspect with the CLI (with MONGODB_URI:
+                     a temporary local FerretDB loses it; 'npm run ferretdb' starts one that lasts)
 
 Environment: MONGODB_URI (else a local FerretDB is started; needs Go the first time),
 SNS_TOPIC_FEEDBACK_GOOD / _BAD / _NEUTRAL and SQS_METADATA_QUEUE_URL (else fauxqs runs in-process).

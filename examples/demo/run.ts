@@ -1,16 +1,12 @@
 /** The demo's steps (see `main.ts`). Each section checks what it shows and throws when it is wrong. */
 import type { Agent } from '@strands-agents/sdk'
-import {
-  createFeedbackSnsHook,
-  createMetadataSqsHook,
-  MongoDBSessionManager,
-  type FeedbackInput,
-  type MetricsTotals,
-} from '../../src/index.js'
+import { MongoDBSessionManager, type FeedbackInput, type MetricsTotals } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { redactUri } from '../../src/logging.js'
 import { renderMessage } from '../../src/cli/render.js'
 import { resolveAws, type ExampleAws, type Rating } from '../shared/local-aws.js'
 import { resolveMongo, type ExampleMongo } from '../shared/mongo.js'
+import { LASTING_SERVER_PORT } from '../../tools/ferretdb/launcher.js'
 import { attributesOf, receiveMessages, snsNotificationOf } from '../shared/queues.js'
 import { createModel, createSupportAgent } from '../shared/support-agent.js'
 import type { Report } from './report.js'
@@ -66,7 +62,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const model = await createModel(options.model, env)
     report.field('model', options.model === 'scripted' ? 'ScriptedModel (deterministic, offline)' : 'Amazon Bedrock')
 
-    // The seed's hooks: feedback → SNS topic per rating; listed metadata fields → SQS.
+    // The documented hooks: feedback → SNS topic per rating; listed metadata fields → SQS.
     const feedbackHook = createFeedbackSnsHook({
       topicArnGood: aws.topics.good,
       topicArnBad: aws.topics.bad,
@@ -195,10 +191,23 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
     report.line()
     if (options.keep) {
-      report.line(`Session kept. Inspect it with the CLI:`)
-      report.line(
-        `   npx tsx src/cli/main.ts sessions show ${sessionId} --db ${DATABASE}   ${s.dim('(with MONGODB_URI set)')}`,
-      )
+      const show = `npx tsx src/cli/main.ts sessions show ${sessionId} --db ${DATABASE}`
+      if (mongo.source === 'local FerretDB') {
+        // This server and its data go away when the demo exits: point at one that lasts instead.
+        const lasting = `mongodb://127.0.0.1:${LASTING_SERVER_PORT}/`
+        report.line('Session kept, but in a temporary FerretDB that stops with the demo. For one that lasts:')
+        report.line(`   npm run ferretdb   ${s.dim('(in another terminal: a local server that keeps its data)')}`)
+        report.line(`   MONGODB_URI=${lasting} npm run demo -- --keep`)
+      } else {
+        report.line('Session kept. Inspect it with the CLI:')
+        // A connection string with credentials is not printed: the user has it in MONGODB_URI already.
+        const printable = redactUri(mongo.uri) === mongo.uri
+        report.line(
+          printable
+            ? `   MONGODB_URI=${shellQuote(mongo.uri)} ${show}`
+            : `   ${show}   ${s.dim('(with MONGODB_URI set)')}`,
+        )
+      }
     } else {
       const counts = await second.deleteSessionData()
       report.line(
@@ -215,4 +224,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
 
 function pick(record: Record<string, string>, keys: string[]): Record<string, string> {
   return Object.fromEntries(keys.filter((k) => k in record).map((k) => [k, record[k] as string]))
+}
+
+/** `text` as one shell word. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`
 }

@@ -3,10 +3,12 @@
  *
  * - the factory (one connection pool) lives outside the handler, so warm invocations reuse it;
  * - a manager per invocation;
- * - `await factory.flush()` before returning: Lambda freezes the process as soon as the handler
- *   resolves, so notifications still queued would otherwise leave only on the next invocation (or
- *   never). With `delivery: 'durable'` a frozen or killed instance loses nothing either way: the
- *   relay (`mongodb-session-manager relay`) sends what is left.
+ * - `await factory.flush({ timeoutMs })` before returning: Lambda freezes the process as soon as the
+ *   handler resolves, so notifications still queued would otherwise leave only on the next
+ *   invocation (or never). The flush is bounded by what the invocation has left (and by how long we
+ *   let delivery delay the response): during an AWS outage it returns at the bound and says how
+ *   many notifications are still pending. With `delivery: 'durable'` a frozen or killed instance
+ *   loses nothing either way: the relay (`mongodb-session-manager relay`) sends what is left.
  *
  * Routes: `POST /sessions/{id}/messages` `{message}`, `POST /sessions/{id}/feedback` `{rating, comment?}`,
  * `PATCH /sessions/{id}/metadata` `{…}`.
@@ -15,13 +17,12 @@
  * `SQS_METADATA_QUEUE_URL`, `METADATA_FIELDS` (comma-separated).
  */
 import {
-  createFeedbackSnsHook,
-  createMetadataSqsHook,
   MongoDBSessionManagerFactory,
   MongoSessionError,
   type FeedbackHook,
   type MetadataHook,
 } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { createModel, createSupportAgent } from '../shared/support-agent.js'
 
 /** The subset of the API Gateway v2 event the handler reads. */
@@ -38,6 +39,22 @@ export interface HttpResult {
   body: string
 }
 
+/** The subset of the Lambda context the handler reads. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number
+}
+
+/** Longest we let notification delivery delay the response. */
+const FLUSH_BUDGET_MS = 5_000
+/** Time kept for returning the response once the flush is over. */
+const RESPONSE_MARGIN_MS = 1_000
+
+/** The flush bound for this invocation; without a context (a direct call) the library default applies. */
+function flushTimeoutMs(context: LambdaContext | undefined): number | undefined {
+  if (!context) return undefined
+  return Math.max(0, Math.min(FLUSH_BUDGET_MS, context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS))
+}
+
 function json(statusCode: number, value: unknown): HttpResult {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) }
 }
@@ -51,8 +68,10 @@ function parseBody(event: HttpEvent): Record<string, unknown> {
 }
 
 /** A handler bound to `factory` (tests and custom wiring); see {@link handler} for the environment-configured one. */
-export function createHandler(factory: MongoDBSessionManagerFactory): (event: HttpEvent) => Promise<HttpResult> {
-  return async (event) => {
+export function createHandler(
+  factory: MongoDBSessionManagerFactory,
+): (event: HttpEvent, context?: LambdaContext) => Promise<HttpResult> {
+  return async (event, context) => {
     try {
       const match = /^\/sessions\/([^/]+)\/(messages|feedback|metadata)$/.exec(event.rawPath)
       const method = event.requestContext.http.method
@@ -85,13 +104,20 @@ export function createHandler(factory: MongoDBSessionManagerFactory): (event: Ht
       console.error(error)
       return json(500, { error: 'internal error' })
     } finally {
-      // The important line: deliver this invocation's notifications before Lambda freezes us.
-      await factory.flush()
+      // The important line: deliver this invocation's notifications before Lambda freezes us,
+      // within the time the invocation can spare.
+      const { pending } = await factory.flush({ timeoutMs: flushTimeoutMs(context) })
+      if (pending > 0) {
+        console.warn(
+          `${pending} notification(s) still pending after the flush bound: they are retried when this ` +
+            'instance next runs (durable delivery: also stored for the relay)',
+        )
+      }
     }
   }
 }
 
-let defaultHandler: ((event: HttpEvent) => Promise<HttpResult>) | undefined
+let defaultHandler: ((event: HttpEvent, context?: LambdaContext) => Promise<HttpResult>) | undefined
 
 function factoryFromEnvironment(env: NodeJS.ProcessEnv = process.env): MongoDBSessionManagerFactory {
   const topics = [env.SNS_TOPIC_FEEDBACK_GOOD, env.SNS_TOPIC_FEEDBACK_BAD, env.SNS_TOPIC_FEEDBACK_NEUTRAL]
@@ -115,8 +141,8 @@ function factoryFromEnvironment(env: NodeJS.ProcessEnv = process.env): MongoDBSe
 }
 
 /** The Lambda entry point (`handler` in the function configuration). */
-export const handler = async (event: HttpEvent): Promise<HttpResult> => {
+export const handler = async (event: HttpEvent, context?: LambdaContext): Promise<HttpResult> => {
   // Created on the first (cold) invocation and reused while the instance stays warm.
   defaultHandler ??= createHandler(factoryFromEnvironment())
-  return defaultHandler(event)
+  return defaultHandler(event, context)
 }

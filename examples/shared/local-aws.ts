@@ -1,10 +1,10 @@
 /**
- * SNS and SQS for the examples: the real AWS account when the seed's environment variables are
+ * SNS and SQS for the examples: the real AWS account when the documented environment variables are
  * set, otherwise fauxqs (an SNS/SQS emulator) in-process on 127.0.0.1 with everything created:
  * three feedback topics, an SQS queue subscribed to each (so notifications can be read back), and
  * the metadata queue.
  *
- * Environment (as in the seed): `SNS_TOPIC_FEEDBACK_GOOD`, `SNS_TOPIC_FEEDBACK_BAD`,
+ * Environment (as in the AWS integration guide): `SNS_TOPIC_FEEDBACK_GOOD`, `SNS_TOPIC_FEEDBACK_BAD`,
  * `SNS_TOPIC_FEEDBACK_NEUTRAL` (a topic may be `none`), `SQS_METADATA_QUEUE_URL`, plus the usual
  * AWS credentials and `AWS_REGION`.
  */
@@ -29,7 +29,7 @@ export interface ExampleAws {
   stop(): Promise<void>
 }
 
-/** The seed's environment variables, when all are set. */
+/** The documented environment variables, when all are set. */
 export function awsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ExampleAws | undefined {
   const good = env.SNS_TOPIC_FEEDBACK_GOOD
   const bad = env.SNS_TOPIC_FEEDBACK_BAD

@@ -1,5 +1,5 @@
 /**
- * The seed's SSE consumer: long-polls the SQS metadata queue, hands each event to the SSE hub, and
+ * The SSE consumer of the AWS integration guide: long-polls the SQS metadata queue, hands each event to the SSE hub, and
  * deletes it. A message that cannot be parsed is left alone (it becomes visible again and, with a
  * redrive policy, ends in the dead-letter queue) and does not stop the loop.
  */

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http'
 
-/** What a browser receives (the seed's `{ type, data }`, plus the session and time). */
+/** What a browser receives (the documented `{ type, data }`, plus the session and time). */
 export interface MetadataUpdateFrame {
   type: 'metadata_update'
   session_id: string

@@ -7,7 +7,8 @@
  *
  * MongoDB from MONGODB_URI (else a local FerretDB); SQS from SQS_METADATA_QUEUE_URL (else fauxqs).
  */
-import { createMetadataSqsHook, MongoDBSessionManagerFactory } from '../../src/index.js'
+import { MongoDBSessionManagerFactory } from '../../src/index.js'
+import { createMetadataSqsHook } from '../../src/aws/index.js'
 import { resolveAws } from '../shared/local-aws.js'
 import { resolveMongo } from '../shared/mongo.js'
 import { createSseServer } from './server.js'

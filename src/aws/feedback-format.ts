@@ -1,14 +1,14 @@
 /**
  * The SNS feedback notification, as a pure function of the feedback and the hook's configuration.
  *
- * Wire format (DESIGN §3, exact):
+ * Wire format (exact):
  * - Subject: `<prefix>Virtual Agents Feedback <positive|negative|neutral> on session <session_id>`,
  *   made to satisfy SNS (printable ASCII, no line breaks, fewer than 100 characters);
  * - Message: `<body prefix>Session: <session_id>` + blank line + the comment;
  * - MessageAttributes: `session_id`, `rating` (String).
  */
 import { ValidationError } from '../errors.js'
-import type { FeedbackRating } from '../hooks/types.js'
+import type { FeedbackRating } from '../model/types.js'
 import { renderTemplate, type TemplateVariables } from './template.js'
 
 /** The rating as it appears in the subject and the `rating` attribute. */

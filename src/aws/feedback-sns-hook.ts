@@ -8,11 +8,13 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
-import type { FeedbackHook, FeedbackInput, NotificationRequest, NotificationSender } from '../hooks/types.js'
+import type { FeedbackInput, NotificationRequest, NotificationSender } from '../model/types.js'
+import type { FeedbackHook } from '../hooks/types.js'
 import type { AwsClientLike } from './aws-client.js'
 import { buildFeedbackMessage, buildFeedbackSubject, classifyRating, type RatingRoute } from './feedback-format.js'
 import { snsPackage } from './optional-packages.js'
 import { createSnsSender, SNS_CHANNEL } from './sns-sender.js'
+import { checkOptionKeys } from './hook-options.js'
 import { isDisabledTarget, parseTopicArn, type TopicArn } from './targets.js'
 
 /** Options of {@link createFeedbackSnsHook}. Topics given as `"none"`, `""` or left undefined send nothing. */
@@ -37,9 +39,24 @@ export interface FeedbackSnsHookOptions {
   region?: string | undefined
   /**
    * Add an `event_id` message attribute (the notification's UUIDv7), so consumers can drop a
-   * re-delivery. Default `true`; `false` sends exactly the seed's two attributes.
+   * re-delivery. Default `true`; `false` sends exactly the two attributes `session_id` and `rating`.
    */
   eventIdAttribute?: boolean | undefined
+}
+
+const OPTION_KEYS: Record<keyof FeedbackSnsHookOptions, true> = {
+  topicArnGood: true,
+  topicArnBad: true,
+  topicArnNeutral: true,
+  subjectPrefixGood: true,
+  subjectPrefixBad: true,
+  subjectPrefixNeutral: true,
+  bodyPrefixGood: true,
+  bodyPrefixBad: true,
+  bodyPrefixNeutral: true,
+  client: true,
+  region: true,
+  eventIdAttribute: true,
 }
 
 /** A feedback hook that also carries its sender, so a relay can deliver its stored notifications. */
@@ -67,6 +84,7 @@ function topicOption(value: string | null | undefined, option: string): TopicArn
  */
 export function createFeedbackSnsHook(options: FeedbackSnsHookOptions): FeedbackSnsHook {
   snsPackage.assertInstalled()
+  checkOptionKeys(options, OPTION_KEYS, 'createFeedbackSnsHook')
   const routes: Record<RatingRoute, Route> = {
     good: {
       topic: topicOption(options.topicArnGood, 'topicArnGood'),

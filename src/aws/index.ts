@@ -30,7 +30,7 @@ export {
   registerWebSocketConnection,
   removeWebSocketConnection,
   type WebSocketConnectionRegistry,
-} from './websocket-connections.js'
+} from '../features/websocket-connections.js'
 export { InvalidNotificationError, EVENT_ID_ATTRIBUTE } from './payload.js'
 export {
   buildFeedbackMessage,
@@ -47,4 +47,5 @@ export {
   METADATA_EVENT_NAME,
   type MetadataEventBody,
   type MetadataOperation,
+  type TimestampFormat,
 } from './metadata-event.js'

@@ -5,8 +5,13 @@
  */
 import { ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
-import type { MetadataAction, MetadataHookArgs } from '../hooks/types.js'
-import { buildMetadataEvent, deletedKeysAsNull, serializeMetadataEvent } from './metadata-event.js'
+import type { MetadataAction, MetadataHookArgs } from '../model/types.js'
+import {
+  buildMetadataEvent,
+  deletedKeysAsNull,
+  serializeMetadataEvent,
+  type TimestampFormat,
+} from './metadata-event.js'
 
 /** The JSON text to send for this call, or `undefined` (a `get`, or no listed field changed). */
 export function metadataEventText(
@@ -14,14 +19,16 @@ export function metadataEventText(
   action: MetadataAction,
   args: MetadataHookArgs[MetadataAction],
   fields: readonly string[] | undefined,
+  timestampFormat: TimestampFormat = 'iso-utc',
 ): string | undefined {
   let body
   if (action === 'update') {
     const { metadata } = args as MetadataHookArgs['update']
-    body = buildMetadataEvent({ sessionId, operation: 'update', changes: metadata ?? {}, fields })
+    body = buildMetadataEvent({ sessionId, operation: 'update', changes: metadata ?? {}, fields, timestampFormat })
   } else if (action === 'delete') {
     const { keys } = args as MetadataHookArgs['delete']
-    body = buildMetadataEvent({ sessionId, operation: 'delete', changes: deletedKeysAsNull(keys ?? []), fields })
+    const changes = deletedKeysAsNull(keys ?? [])
+    body = buildMetadataEvent({ sessionId, operation: 'delete', changes, fields, timestampFormat })
   }
   return body ? serializeMetadataEvent(body) : undefined
 }
@@ -29,14 +36,16 @@ export function metadataEventText(
 const warned = new Set<string>()
 
 /**
- * Validates `metadataFields` (a list of non-empty strings, or undefined) and, when it is undefined,
- * warns once per process and hook kind that every field will be propagated (the seed advises against it).
+ * Validates `metadataFields`: a non-empty list of non-empty strings, or `undefined`/`null` for every
+ * field — then it warns once per process and hook kind that every field will be propagated (listing
+ * only what consumers need is the advice). An empty list is refused: it would send nothing, and in
+ * the Python version it meant every field.
  */
 export function checkMetadataFields(
-  fields: readonly string[] | undefined,
+  fields: readonly string[] | null | undefined,
   hook: string,
 ): readonly string[] | undefined {
-  if (fields === undefined) {
+  if (fields === undefined || fields === null) {
     if (!warned.has(hook)) {
       warned.add(hook)
       log.warn(
@@ -48,6 +57,12 @@ export function checkMetadataFields(
   }
   if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string' || f === '')) {
     throw new ConfigurationError(`${hook}: metadataFields must be a list of non-empty field names`)
+  }
+  if (fields.length === 0) {
+    throw new ConfigurationError(
+      `${hook}: metadataFields is empty, so no change would ever be sent; list the fields to propagate, or ` +
+        'leave it undefined (or null) for every field (an empty list meant every field in the Python version)',
+    )
   }
   return [...fields]
 }

@@ -1,16 +1,18 @@
 /**
  * `createMetadataSqsHook`: a metadata hook that sends each metadata change (update or delete) to an
- * SQS queue as the seed's `metadata_update` JSON event, e.g. for Server-Sent Events back-propagation.
+ * SQS queue as a `metadata_update` JSON event, e.g. for Server-Sent Events back-propagation.
  *
  * The event is built and registered with `context.notify` before the change is stored (durable mode
  * stores it in the same update), and sent in the background only if the write succeeds.
  */
-import type { MetadataHook, MetadataHookArgs, MetadataAction, NotificationSender } from '../hooks/types.js'
+import type { MetadataHookArgs, MetadataAction, NotificationSender } from '../model/types.js'
+import type { MetadataHook } from '../hooks/types.js'
 import type { AwsClientLike } from './aws-client.js'
 import { regionFromEnvironment } from './aws-client.js'
 import { ConfigurationError } from '../errors.js'
-import { METADATA_EVENT_NAME } from './metadata-event.js'
+import { checkTimestampFormat, METADATA_EVENT_NAME, type TimestampFormat } from './metadata-event.js'
 import { checkMetadataFields, metadataEventText } from './metadata-changes.js'
+import { checkOptionKeys } from './hook-options.js'
 import { sqsPackage } from './optional-packages.js'
 import { createSqsSender, SQS_CHANNEL } from './sqs-sender.js'
 import { parseQueueUrl } from './targets.js'
@@ -19,17 +21,34 @@ import { parseQueueUrl } from './targets.js'
 export interface MetadataSqsHookOptions {
   /** `https://sqs.<region>.amazonaws.com/<account-id>/<queue-name>` (`.fifo` queues supported). */
   queueUrl: string
-  /** Top-level metadata fields to propagate. Unset: every field (a warning is logged once). */
-  metadataFields?: readonly string[] | undefined
+  /**
+   * Top-level metadata fields to propagate. `undefined` or `null`: every field (a warning is logged
+   * once). An empty list is a {@link ConfigurationError}.
+   */
+  metadataFields?: readonly string[] | null | undefined
   /** An `SQSClient` (or anything with its `send`). Default: one per region. */
   client?: AwsClientLike | undefined
-  /** Region of the default client. Default: the region in the queue URL, else `AWS_REGION`. */
+  /**
+   * Region of the default client. Default: the region in the queue URL, else `AWS_REGION`, else
+   * `AWS_DEFAULT_REGION`.
+   */
   region?: string | undefined
   /**
    * Add an `event_id` message attribute (the notification's UUIDv7), so consumers can drop a
-   * re-delivery. Default `true`; `false` sends exactly the seed's two attributes.
+   * re-delivery. Default `true`; `false` sends exactly the two attributes `session_id` and `event`.
    */
   eventIdAttribute?: boolean | undefined
+  /** How the body's `timestamp` is written. Default `'iso-utc'`; see {@link TimestampFormat}. */
+  timestampFormat?: TimestampFormat | undefined
+}
+
+const OPTION_KEYS: Record<keyof MetadataSqsHookOptions, true> = {
+  queueUrl: true,
+  metadataFields: true,
+  client: true,
+  region: true,
+  eventIdAttribute: true,
+  timestampFormat: true,
 }
 
 /** A metadata hook that also carries its sender, so a relay can deliver its stored notifications. */
@@ -44,15 +63,18 @@ export interface MetadataSqsHook extends MetadataHook {
  */
 export function createMetadataSqsHook(options: MetadataSqsHookOptions): MetadataSqsHook {
   sqsPackage.assertInstalled()
-  if (typeof options?.queueUrl !== 'string') throw new ConfigurationError('queueUrl is required')
+  checkOptionKeys(options, OPTION_KEYS, 'createMetadataSqsHook')
+  if (typeof options.queueUrl !== 'string') throw new ConfigurationError('createMetadataSqsHook: queueUrl is required')
   const queue = parseQueueUrl(options.queueUrl, 'queueUrl')
   const region = options.region ?? queue.region ?? regionFromEnvironment()
   if (!options.client && !region) {
     throw new ConfigurationError(
-      `queueUrl: '${options.queueUrl}' names no region: pass region (or client), or set AWS_REGION`,
+      `queueUrl: '${options.queueUrl}' names no region: pass region (or client), or set AWS_REGION ` +
+        '(or AWS_DEFAULT_REGION)',
     )
   }
   const fields = checkMetadataFields(options.metadataFields, 'createMetadataSqsHook')
+  const timestampFormat = checkTimestampFormat(options.timestampFormat, 'createMetadataSqsHook')
   const sender = createSqsSender({
     ...(options.client ? { client: options.client } : {}),
     ...(region ? { region } : {}),
@@ -66,7 +88,7 @@ export function createMetadataSqsHook(options: MetadataSqsHookOptions): Metadata
     args: MetadataHookArgs[A],
     context: Parameters<MetadataHook>[4],
   ) => {
-    const body = metadataEventText(sessionId, action, args, fields)
+    const body = metadataEventText(sessionId, action, args, fields, timestampFormat)
     if (body !== undefined) {
       context.notify(
         {

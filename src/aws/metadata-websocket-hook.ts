@@ -3,31 +3,48 @@
  * `metadata_update` JSON the SQS hook sends, to every API Gateway WebSocket connection registered
  * for the session (see `websocket-connections.ts`). Gone connections are pruned.
  */
-import type { HookContext, MetadataAction, MetadataHook, MetadataHookArgs, NotificationSender } from '../hooks/types.js'
+import type { MetadataAction, MetadataHookArgs, NotificationSender } from '../model/types.js'
+import type { HookContext, MetadataHook } from '../hooks/types.js'
 import { ConfigurationError } from '../errors.js'
 import { log } from '../logging.js'
 import { regionFromEnvironment, type AwsClientLike } from './aws-client.js'
 import { checkMetadataFields, metadataEventText } from './metadata-changes.js'
+import { checkTimestampFormat, type TimestampFormat } from './metadata-event.js'
+import { checkOptionKeys } from './hook-options.js'
 import { apiGatewayManagementPackage } from './optional-packages.js'
 import { parseWebSocketEndpoint } from './targets.js'
-import { registryFromManager, type WebSocketConnectionRegistry } from './websocket-connections.js'
+import { registryFromManager, type WebSocketConnectionRegistry } from '../features/websocket-connections.js'
 import { createWebSocketSender, WEBSOCKET_CHANNEL } from './websocket-sender.js'
 
 /** Options of {@link createMetadataWebSocketHook}. */
 export interface MetadataWebSocketHookOptions {
   /** The management endpoint: `https://<api-id>.execute-api.<region>.amazonaws.com/<stage>`. */
   endpoint: string
-  /** Top-level metadata fields to propagate. Unset: every field (a warning is logged once). */
-  metadataFields?: readonly string[] | undefined
+  /**
+   * Top-level metadata fields to propagate. `undefined` or `null`: every field (a warning is logged
+   * once). An empty list is a {@link ConfigurationError}.
+   */
+  metadataFields?: readonly string[] | null | undefined
   /** An `ApiGatewayManagementApiClient` for this endpoint. Default: one created on first use. */
   client?: AwsClientLike | undefined
-  /** Region for signing. Default: the region in the endpoint host, else `AWS_REGION`. */
+  /** Region for signing. Default: the region in the endpoint host, else `AWS_REGION`, else `AWS_DEFAULT_REGION`. */
   region?: string | undefined
+  /** How the event's `timestamp` is written. Default `'iso-utc'`; see {@link TimestampFormat}. */
+  timestampFormat?: TimestampFormat | undefined
   /**
    * Where connections are registered. Default: the manager's `webSocketConnections` registry
    * (through `HookContext.manager`). Give it explicitly to have `senders` ready for a relay.
    */
   connections?: WebSocketConnectionRegistry | undefined
+}
+
+const OPTION_KEYS: Record<keyof MetadataWebSocketHookOptions, true> = {
+  endpoint: true,
+  metadataFields: true,
+  client: true,
+  region: true,
+  timestampFormat: true,
+  connections: true,
 }
 
 /** A metadata hook that also carries its sender(s), so a relay can deliver its stored notifications. */
@@ -42,15 +59,20 @@ export interface MetadataWebSocketHook extends MetadataHook {
  */
 export function createMetadataWebSocketHook(options: MetadataWebSocketHookOptions): MetadataWebSocketHook {
   apiGatewayManagementPackage.assertInstalled()
-  if (typeof options?.endpoint !== 'string') throw new ConfigurationError('endpoint is required')
+  checkOptionKeys(options, OPTION_KEYS, 'createMetadataWebSocketHook')
+  if (typeof options.endpoint !== 'string') {
+    throw new ConfigurationError('createMetadataWebSocketHook: endpoint is required')
+  }
   const target = parseWebSocketEndpoint(options.endpoint, 'endpoint')
   const region = options.region ?? target.region ?? regionFromEnvironment()
   if (!options.client && !region) {
     throw new ConfigurationError(
-      `endpoint: '${options.endpoint}' names no region: pass region (or client), or set AWS_REGION`,
+      `endpoint: '${options.endpoint}' names no region: pass region (or client), or set AWS_REGION ` +
+        '(or AWS_DEFAULT_REGION)',
     )
   }
   const fields = checkMetadataFields(options.metadataFields, 'createMetadataWebSocketHook')
+  const timestampFormat = checkTimestampFormat(options.timestampFormat, 'createMetadataWebSocketHook')
   const senderOptions = {
     ...(options.client ? { client: options.client } : {}),
     ...(region ? { region } : {}),
@@ -73,7 +95,7 @@ export function createMetadataWebSocketHook(options: MetadataWebSocketHookOption
     args: MetadataHookArgs[A],
     context: HookContext,
   ) => {
-    const data = metadataEventText(sessionId, action, args, fields)
+    const data = metadataEventText(sessionId, action, args, fields, timestampFormat)
     if (data !== undefined) {
       const connections = options.connections ?? registryFromManager(context.manager)
       if (connections) {

@@ -3,7 +3,7 @@
  * version of the process): a malformed payload is a permanent error, never retried.
  */
 import { ConfigurationError, MongoSessionError } from '../errors.js'
-import type { Notification } from '../hooks/types.js'
+import type { Notification } from '../model/types.js'
 
 /** A notification's payload lacks what its channel needs. Permanent: retrying cannot fix it. */
 export class InvalidNotificationError extends MongoSessionError {

@@ -5,7 +5,7 @@
  * `MessageGroupId` = session id and `MessageDeduplicationId` = event id.
  */
 import { log } from '../logging.js'
-import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
+import type { Notification, NotificationSender, NotificationSendOptions } from '../model/types.js'
 import { ClientCache, isPermanentAwsError, type AwsClientLike } from './aws-client.js'
 import { snsPackage } from './optional-packages.js'
 import { attributesWithEventId, isInvalidNotification, payloadString, stringAttributes } from './payload.js'
@@ -30,7 +30,7 @@ export function createSnsSender(options: SnsSenderOptions = {}): NotificationSen
   const clientFor = async (region: string): Promise<AwsClientLike> => {
     if (options.client) return options.client
     return clients.get(region, async () => {
-      const { SNSClient } = await snsPackage.load()
+      const { SNSClient } = snsPackage.load()
       log.debug({ region }, 'creating SNS client')
       return new SNSClient({ region }) as AwsClientLike
     })
@@ -42,7 +42,7 @@ export function createSnsSender(options: SnsSenderOptions = {}): NotificationSen
       const message = payloadString(notification, 'message')
       const attributes = attributesWithEventId(notification)
       const topic = parseTopicArn(notification.target, 'target')
-      const { PublishCommand } = await snsPackage.load()
+      const { PublishCommand } = snsPackage.load()
       const client = await clientFor(options.region ?? topic.region)
       const input: Record<string, unknown> = {
         TopicArn: topic.arn,

@@ -6,7 +6,7 @@
  * re-delivery within SQS's 5-minute window is dropped by SQS itself).
  */
 import { log } from '../logging.js'
-import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
+import type { Notification, NotificationSender, NotificationSendOptions } from '../model/types.js'
 import { ClientCache, isPermanentAwsError, regionFromEnvironment, type AwsClientLike } from './aws-client.js'
 import { sqsPackage } from './optional-packages.js'
 import { attributesWithEventId, isInvalidNotification, payloadString, stringAttributes } from './payload.js'
@@ -31,7 +31,7 @@ export function createSqsSender(options: SqsSenderOptions = {}): NotificationSen
   const clientFor = async (region: string | undefined): Promise<AwsClientLike> => {
     if (options.client) return options.client
     return clients.get(region ?? '', async () => {
-      const { SQSClient } = await sqsPackage.load()
+      const { SQSClient } = sqsPackage.load()
       log.debug({ region }, 'creating SQS client')
       return new SQSClient(region ? { region } : {}) as AwsClientLike
     })
@@ -42,7 +42,7 @@ export function createSqsSender(options: SqsSenderOptions = {}): NotificationSen
       const body = payloadString(notification, 'body')
       const attributes = attributesWithEventId(notification)
       const queue = parseQueueUrl(notification.target, 'target')
-      const { SendMessageCommand } = await sqsPackage.load()
+      const { SendMessageCommand } = sqsPackage.load()
       const client = await clientFor(options.region ?? queue.region ?? regionFromEnvironment())
       const input: Record<string, unknown> = {
         QueueUrl: queue.url,

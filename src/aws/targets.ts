@@ -20,8 +20,8 @@ const TOPIC_ARN = /^arn:(aws[a-z-]*):sns:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{1,12}):(
 
 /**
  * `true` when a topic option means "send nothing for this rating": `undefined`, `null`, the empty
- * string, or `"none"` (any case, surrounding spaces ignored), as the seed's environment-variable
- * configuration uses.
+ * string, or `"none"` (any case, surrounding spaces ignored), the value environment-variable
+ * configurations use to switch a route off.
  */
 export function isDisabledTarget(value: string | null | undefined): boolean {
   return value === undefined || value === null || value.trim() === '' || value.trim().toLowerCase() === 'none'

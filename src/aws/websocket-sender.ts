@@ -7,12 +7,12 @@
  * the ones already reached are remembered, so a retry does not post to them twice.
  */
 import { describeError, log } from '../logging.js'
-import type { Notification, NotificationSender, NotificationSendOptions } from '../hooks/types.js'
+import type { Notification, NotificationSender, NotificationSendOptions } from '../model/types.js'
 import { ClientCache, isPermanentAwsError, regionFromEnvironment, type AwsClientLike } from './aws-client.js'
 import { apiGatewayManagementPackage } from './optional-packages.js'
 import { isInvalidNotification, payloadString } from './payload.js'
 import { parseWebSocketEndpoint } from './targets.js'
-import type { WebSocketConnectionRegistry } from './websocket-connections.js'
+import type { WebSocketConnectionRegistry } from '../features/websocket-connections.js'
 
 /** The channel name of WebSocket notifications. */
 export const WEBSOCKET_CHANNEL = 'websocket'
@@ -44,7 +44,7 @@ export function createWebSocketSender(options: WebSocketSenderOptions): Notifica
   const clientFor = async (endpoint: string, region: string | undefined): Promise<AwsClientLike> => {
     if (options.client) return options.client
     return clients.get(`${endpoint}\u0000${region ?? ''}`, async () => {
-      const { ApiGatewayManagementApiClient } = await apiGatewayManagementPackage.load()
+      const { ApiGatewayManagementApiClient } = apiGatewayManagementPackage.load()
       log.debug({ endpoint, region }, 'creating API Gateway Management API client')
       return new ApiGatewayManagementApiClient(region ? { endpoint, region } : { endpoint }) as AwsClientLike
     })
@@ -54,7 +54,7 @@ export function createWebSocketSender(options: WebSocketSenderOptions): Notifica
     async send(notification: Notification, sendOptions?: NotificationSendOptions): Promise<void> {
       const data = payloadString(notification, 'data')
       const target = parseWebSocketEndpoint(notification.target, 'target')
-      const { PostToConnectionCommand } = await apiGatewayManagementPackage.load()
+      const { PostToConnectionCommand } = apiGatewayManagementPackage.load()
       const client = await clientFor(target.endpoint, options.region ?? target.region ?? regionFromEnvironment())
       const connections = await options.connections.list(notification.sessionId)
       const done = reached.get(notification.eventId) ?? new Set<string>()

@@ -4,9 +4,9 @@
  */
 import type { MongoClient } from 'mongodb'
 import { openCollections, type SessionCollections } from '../storage/collections.js'
-import { DEFAULT_DATABASE_NAME } from '../session/defaults.js'
-import { resolveConnection } from '../session/connection.js'
-import { describeError, redactUri } from '../logging.js'
+import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
+import { DEFAULT_CLIENT_OPTIONS, resolveConnection } from '../session/connection.js'
+import { describeError, redactText, redactUri, rememberSecretsOf } from '../redaction.js'
 import { intOption, stringOption, type OptionValues } from './command.js'
 import { CliError, UsageError } from './errors.js'
 
@@ -33,6 +33,8 @@ export interface ConnectionSettings {
 export function connectionSettings(values: OptionValues, env: NodeJS.ProcessEnv): ConnectionSettings {
   const uri = stringOption(values, 'uri') ?? env.MONGODB_URI
   if (!uri) throw new UsageError('no MongoDB connection string: pass --uri or set MONGODB_URI')
+  // From here on, every message of this process masks the string's secrets, wherever they appear.
+  rememberSecretsOf(uri)
   if (!/^mongodb(\+srv)?:\/\//.test(uri)) {
     throw new UsageError(`--uri must start with mongodb:// or mongodb+srv:// (got ${JSON.stringify(redactUri(uri))})`)
   }
@@ -53,9 +55,11 @@ export async function openConnection(settings: ConnectionSettings): Promise<Conn
   const redactedUri = redactUri(settings.uri)
   let client: MongoClient
   try {
+    // Defaults only: whatever the connection string sets wins.
     client = resolveConnection({
       connectionString: settings.uri,
-      clientOptions: {
+      defaults: {
+        ...DEFAULT_CLIENT_OPTIONS,
         serverSelectionTimeoutMS: settings.timeoutMs,
         connectTimeoutMS: settings.timeoutMs,
         appName: 'mongodb-session-manager-cli',
@@ -63,14 +67,14 @@ export async function openConnection(settings: ConnectionSettings): Promise<Conn
       },
     }).client
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error))
+    throw new UsageError(redactText(error instanceof Error ? error.message : String(error), settings.uri))
   }
   try {
     await client.connect()
   } catch (error) {
     await client.close().catch(() => undefined)
-    const reason = describeError(error).replace(/^[A-Za-z]+: /, '')
-    throw new CliError(`cannot connect to ${redactedUri}: ${reason.replaceAll(settings.uri, redactedUri)}`)
+    const reason = describeError(error, settings.uri).replace(/^[A-Za-z]+: /, '')
+    throw new CliError(`cannot connect to ${redactedUri}: ${reason}`)
   }
   const db = client.db(settings.databaseName)
   return {

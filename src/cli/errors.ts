@@ -5,7 +5,7 @@
  * `NotFoundError` is not found (3), everything else is a failure (1).
  */
 import { MongoSessionError } from '../errors.js'
-import { describeError } from '../logging.js'
+import { describeError, redactText } from '../redaction.js'
 
 /** The CLI's exit codes. Part of its contract: scripts branch on them. */
 export const EXIT = {
@@ -58,8 +58,8 @@ export function exitCodeOf(error: unknown): ExitCode {
 
 /** One-line message for any thrown value, connection strings redacted. */
 export function messageOf(error: unknown): string {
-  if (error instanceof CliError) return error.message
-  if (error instanceof MongoSessionError) return error.message
+  // Messages built by the CLI and the library are already redacted; once more costs nothing.
+  if (error instanceof CliError || error instanceof MongoSessionError) return redactText(error.message)
   const name = (error as { name?: unknown } | null)?.name
   if (name === 'MongoServerSelectionError' || name === 'MongoNetworkError' || name === 'MongoNetworkTimeoutError') {
     return `cannot reach the MongoDB server: ${describeError(error).replace(/^[A-Za-z]+: /, '')}`

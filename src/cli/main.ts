@@ -6,7 +6,13 @@
  * `sessions delete` finishes the session it is deleting (each session whole or gone) and an export
  * removes its partial file. A second signal exits at once.
  */
+import { configureLogger } from '../logging.js'
 import { runCli } from './run.js'
+
+// The library's log lines (warnings; everything with DEBUG=mongodb-session-manager) go to stderr:
+// stdout carries the command's output, which `--json` keeps machine-readable.
+const toStderr = (line: string): void => void process.stderr.write(`${line}\n`)
+configureLogger({ logger: { debug: toStderr, info: toStderr, warn: toStderr, error: toStderr } })
 
 const controller = new AbortController()
 let signals = 0

@@ -4,18 +4,18 @@
  *
  * Everything lives under `agents.<agent_id>.config`, which the core's saves never touch (they write
  * only revision/last_op/ranges/counters/snapshot_* fields by dotted path), so prompt metadata is
- * never wiped by a save (anchor §10 #9). Every write requires the agent entry to exist
+ * never wiped by a save. Every write requires the agent entry to exist
  * (`agents.<id>.revision`, set by the core's first save), so an unknown id is a typed
- * {@link NotFoundError} and never creates a partial agent entry (anchor §10 #11).
+ * {@link NotFoundError} and never creates a partial agent entry.
  */
 import { createHash } from 'node:crypto'
 import type { Document } from 'mongodb'
 import { NotFoundError, StorageOperationError } from '../errors.js'
-import type { Metadata } from '../hooks/types.js'
+import type { Metadata } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
-import type { AgentStateDocument } from '../storage/schema.js'
+import { agentField, type AgentStateDocument } from '../storage/schema.js'
 import {
   validateModelId,
   validatePromptMetadata,
@@ -55,10 +55,7 @@ export interface AgentConfigUpdate {
   promptMetadata?: PromptMetadata
 }
 
-/** `agents.<agentId>[.<field>]` for a validated agent id. */
-export function agentField(agentId: string, field?: string): string {
-  return field ? `agents.${agentId}.${field}` : `agents.${agentId}`
-}
+export { agentField }
 
 function promptMetadataToDoc(pm: PromptMetadata): Document {
   const doc: Document = {}
@@ -246,6 +243,22 @@ export function systemPromptJson(prompt: unknown): string | unknown[] | null {
   if (prompt === undefined || prompt === null) return null
   if (typeof prompt === 'string') return prompt
   return JSON.parse(JSON.stringify(prompt)) as unknown[]
+}
+
+/**
+ * What a capture writes, as fields of the agent's entry, and the fingerprint that tells whether the
+ * stored capture is already this one.
+ */
+export function capturedConfig(agent: { model?: unknown; systemPrompt?: unknown }): {
+  fingerprint: string
+  fields: Document
+} {
+  const model = resolveModelId(agent.model)
+  const prompt = systemPromptJson(agent.systemPrompt)
+  return {
+    fingerprint: configFingerprint(model, prompt),
+    fields: { 'config.model': model, 'config.system_prompt': encodeValue(prompt), 'config.captured_at': new Date() },
+  }
 }
 
 /** Outcome of {@link captureAgentConfig}. */

@@ -10,7 +10,7 @@
  */
 import type { AnyBulkWriteOperation, Document, IndexDescription } from 'mongodb'
 import { ValidationError } from '../errors.js'
-import type { Metadata } from '../hooks/types.js'
+import type { Metadata } from '../model/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
 import type { StorageDocument } from '../storage/schema.js'
@@ -18,6 +18,7 @@ import { validateIdentifier } from '../validation/identifiers.js'
 import { validateMetadataKey } from '../validation/metadata.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { pageLimit, type FeedbackCounts } from './feedback.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
 
 /** Scalar values a declared metadata field can be filtered on (equality). */
 export type MetadataFilterValue = string | number | boolean | null | Date
@@ -158,6 +159,14 @@ export async function listSessions(
   query: ListSessionsQuery = {},
   options: CatalogueOptions = {},
 ): Promise<SessionPage> {
+  return mapDriverErrors('listSessions', () => querySessions(collections, query, options))
+}
+
+async function querySessions(
+  collections: SessionCollections,
+  query: ListSessionsQuery = {},
+  options: CatalogueOptions = {},
+): Promise<SessionPage> {
   const limit = pageLimit(query.limit)
   const clauses = buildFilter(query, options)
   if (query.cursor) {
@@ -208,6 +217,14 @@ const DELETE_BATCH = 500
  * them first (or run the delete again).
  */
 export async function deleteSessions(
+  collections: SessionCollections,
+  filter: DeleteSessionsFilter,
+  options: CatalogueOptions = {},
+): Promise<SessionDeleteCounts> {
+  return mapDriverErrors('deleteSessions', () => removeSessionDocuments(collections, filter, options))
+}
+
+async function removeSessionDocuments(
   collections: SessionCollections,
   filter: DeleteSessionsFilter,
   options: CatalogueOptions = {},

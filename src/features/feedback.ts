@@ -11,16 +11,18 @@
 import type { Document } from 'mongodb'
 import { StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
-import { toOutboxEntry } from '../hooks/outbox.js'
-import type { Feedback, FeedbackRating } from '../hooks/types.js'
+import { toOutboxEntry } from '../notifications/outbox.js'
+import type { Feedback, FeedbackRating } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import type { FeedbackDocument } from '../storage/schema.js'
 import { validateFeedbackInput } from '../validation/feedback.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
-import { uuidv7 } from './ids.js'
+import { uuidv7 } from '../model/ids.js'
 import { sessionSkeleton } from './session-skeleton.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
+import { upsertWithRaceRetry } from '../storage/upsert.js'
 
 /** Name of the counter for a rating. */
 export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
@@ -112,9 +114,9 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
 }
 
 async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, now: Date): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const doc = await ctx.collections.sessions.findOneAndUpdate(
+  try {
+    const doc = await upsertWithRaceRetry(() =>
+      ctx.collections.sessions.findOneAndUpdate(
         { _id: ctx.sessionId },
         {
           $inc: { [`feedback_counts.${counter}`]: 1 },
@@ -123,18 +125,15 @@ async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, n
         },
         // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
         { upsert: true, returnDocument: 'after' },
-      )
-      ctx.onStoredApplicationName?.(doc?.application_name)
-      return
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 11000 && attempt === 0) continue
-      // The feedback itself is stored; failing now would invite a duplicate retry by the caller.
-      log.error(
-        { session_id: ctx.sessionId, error: describeError(error) },
-        'feedback stored but its count was not updated | run recountFeedback() to repair',
-      )
-      return
-    }
+      ),
+    )
+    ctx.onStoredApplicationName?.(doc?.application_name)
+  } catch (error) {
+    // The feedback itself is stored; failing now would invite a duplicate retry by the caller.
+    log.error(
+      { session_id: ctx.sessionId, error: describeError(error) },
+      'feedback stored but its count was not updated | run recountFeedback() to repair',
+    )
   }
 }
 
@@ -174,6 +173,10 @@ export async function loadFeedbackCounts(collections: SessionCollections, sessio
  * update, or a manual edit). Uses only `$match`/`$group`.
  */
 export async function recountFeedback(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
+  return mapDriverErrors('recountFeedback', () => countFeedbackByRating(collections, sessionId))
+}
+
+async function countFeedbackByRating(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
   validateIdentifier(sessionId, 'sessionId')
   const groups = await collections.feedback
     .aggregate<{ _id: FeedbackRating; n: number }>([

@@ -4,15 +4,14 @@
  *
  * Bedrock Converse's `GuardrailTraceAssessment` keys `inputAssessment` by guardrail id (id →
  * assessment) and `outputAssessments` by guardrail id (id → list of assessments). The Python
- * reference expected a flat shape (one assessment, a list) and crashed on the real one (anchor
- * §3.6, §10 #32); both shapes are accepted here, and parsing never throws.
+ * reference expected a flat shape (one assessment, a list) and crashed on the real one; both shapes are accepted here, and parsing never throws.
  */
 import type { Document } from 'mongodb'
 import type { SessionCollections } from '../storage/collections.js'
 import type { GuardrailEventDocument } from '../storage/schema.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { pageLimit } from './feedback.js'
-import { uuidv7 } from './ids.js'
+import { uuidv7 } from '../model/ids.js'
 import { ValidationError } from '../errors.js'
 
 /** Policy name → triggered entries, e.g. `{ contentPolicy: ['HATE/HIGH'], topicPolicy: ['Investments/BLOCKED'] }`. */

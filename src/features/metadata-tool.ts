@@ -3,14 +3,14 @@
  *
  * Every call goes through the public metadata methods, hence through the metadata hook chain (so
  * SQS/WebSocket notifications and validation hooks apply to the model's changes too). Compared
- * with the Python reference (anchor §2.8, §10 #16): a configurable name, structured JSON results,
+ * with the Python version: a configurable name, structured JSON results,
  * `allowedKeys` / `protectedKeys` guard-rails, and the same key/value validation and size limits
  * as the API. Models sometimes send `metadata` or `keys` as JSON-encoded strings; those are parsed.
  */
 import { tool, type InvokableTool } from '@strands-agents/sdk'
 import { z } from 'zod'
 import { MongoSessionError, ValidationError } from '../errors.js'
-import type { Metadata } from '../hooks/types.js'
+import type { Metadata } from '../model/types.js'
 import { validateMetadataKey } from '../validation/metadata.js'
 
 /** Options of `getMetadataTool()`. */

@@ -15,8 +15,8 @@
 import type { Document, UpdateFilter } from 'mongodb'
 import { StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
-import { toOutboxEntry } from '../hooks/outbox.js'
-import type { Metadata, MetadataValue } from '../hooks/types.js'
+import { toOutboxEntry } from '../notifications/outbox.js'
+import type { Metadata, MetadataValue } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
@@ -28,6 +28,7 @@ import {
   type MetadataPath,
 } from '../validation/metadata.js'
 import { sessionSkeleton } from './session-skeleton.js'
+import { upsertWithRaceRetry } from '../storage/upsert.js'
 
 /** What the metadata operations need to know about their session. */
 export interface MetadataContext {
@@ -98,38 +99,30 @@ function simulateUpdate(current: Metadata, entries: ReturnType<typeof validateMe
   return Buffer.byteLength(JSON.stringify(next), 'utf8')
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000
-}
-
 function isPathNotViable(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
   return code === 28 || code === 2
 }
 
-/**
- * Upserts the session document. Two first writes racing on a new session can both try to insert;
- * the loser gets a duplicate-key error and simply retries as an update.
- */
+/** Upserts the session document (a new session is created by its first metadata write). */
 async function upsertSession(
   ctx: MetadataContext,
   update: UpdateFilter<SessionDocument>,
   what: string,
 ): Promise<Document | null> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await ctx.collections.sessions.findOneAndUpdate({ _id: ctx.sessionId }, update, {
+  try {
+    return await upsertWithRaceRetry(() =>
+      ctx.collections.sessions.findOneAndUpdate({ _id: ctx.sessionId }, update, {
         upsert: true,
         returnDocument: 'after',
         // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
-      })
-    } catch (error) {
-      if (isDuplicateKey(error) && attempt === 0) continue
-      if (isPathNotViable(error)) {
-        throw new ValidationError(`${what}: ${describeError(error)}`, { field: 'metadata', cause: error })
-      }
-      throw new StorageOperationError(`${what} failed for session '${ctx.sessionId}'`, { cause: error })
+      }),
+    )
+  } catch (error) {
+    if (isPathNotViable(error)) {
+      throw new ValidationError(`${what}: ${describeError(error)}`, { field: 'metadata', cause: error })
     }
+    throw new StorageOperationError(`${what} failed for session '${ctx.sessionId}'`, { cause: error })
   }
 }
 

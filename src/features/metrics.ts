@@ -4,13 +4,14 @@
  * (`agents.<id>.metrics`) and per session (`metrics`).
  *
  * Why per invocation: the SDK's `agent.metrics` accumulates over the lifetime of the Agent object
- * (and is reset for every new Agent), so writing it as-is mis-attributes usage (anchor §6, §10 #26).
+ * (and is reset for every new Agent), so writing it as-is mis-attributes usage.
  * Each invocation's own numbers are recorded once; totals are sums of those, so they stay right
  * across processes and per-request Agent instances.
  */
 import type { Document } from 'mongodb'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
+import { messageDocumentId } from '../storage/message-codec.js'
 import { AGENT_EXISTS_FIELD, agentField } from './agent-config.js'
 
 /** One tool call of an invocation. */
@@ -148,6 +149,27 @@ export function invocationIncrements(record: InvocationMetricsRecord): Record<ke
 }
 
 /**
+ * The `$inc` of the session document for one invocation: the session's and the agent's totals,
+ * and the agent's per-tool totals (tools whose name cannot be a path segment are left out).
+ */
+export function metricIncrements(agentId: string, record: InvocationMetricsRecord): Record<string, number> {
+  const inc: Record<string, number> = {}
+  for (const [name, value] of Object.entries(invocationIncrements(record))) {
+    if (value === 0) continue
+    inc[`metrics.${name}`] = value
+    inc[agentField(agentId, `metrics.${name}`)] = value
+  }
+  for (const call of record.tool_calls) {
+    if (!TOOL_NAME.test(call.name)) continue
+    const base = agentField(agentId, `metrics.tools.${call.name}`)
+    inc[`${base}.calls`] = (inc[`${base}.calls`] ?? 0) + 1
+    inc[`${base}.time_ms`] = (inc[`${base}.time_ms`] ?? 0) + call.duration_ms
+    if (call.status === 'error') inc[`${base}.errors`] = (inc[`${base}.errors`] ?? 0) + 1
+  }
+  return inc
+}
+
+/**
  * Writes one invocation's metrics: the record on the final assistant message (when there is one
  * and it is saved), then the totals. Never throws: a metrics failure must not fail the agent's
  * invocation, so it is logged and the invocation goes on.
@@ -156,42 +178,25 @@ export async function recordInvocationMetrics(
   collections: SessionCollections,
   sessionId: string,
   agentId: string,
-  finalTrackingId: string | null,
+  finalMessageSeq: number | null,
   record: InvocationMetricsRecord,
 ): Promise<{ message: boolean; totals: boolean }> {
   const written = { message: false, totals: false }
   try {
-    if (finalTrackingId !== null) {
-      const doc = await collections.messages.findOneAndUpdate(
-        { session_id: sessionId, agent_id: agentId, tracking_id: finalTrackingId },
+    if (finalMessageSeq !== null) {
+      const result = await collections.messages.updateOne(
+        { _id: messageDocumentId({ sessionId, agentId, seq: finalMessageSeq }) },
         { $set: { invocation_metrics: record as unknown as Document } },
-        // No projection: FerretDB 1.24 rejects findAndModify's `fields`.
-        { sort: { seq: -1 } },
       )
-      written.message = doc !== null
-      if (!doc) {
-        log.debug(
-          { session_id: sessionId, agent_id: agentId, tracking_id: finalTrackingId },
-          'final assistant message not saved | invocation metrics kept in totals only',
-        )
-      }
+      written.message = result.matchedCount > 0
     }
-    const inc: Document = {}
-    const increments = invocationIncrements(record)
-    for (const [name, value] of Object.entries(increments)) {
-      if (value === 0) continue
-      inc[`metrics.${name}`] = value
-      inc[agentField(agentId, `metrics.${name}`)] = value
+    if (!written.message) {
+      log.debug(
+        { session_id: sessionId, agent_id: agentId },
+        'final assistant message not saved | invocation metrics kept in totals only',
+      )
     }
-    for (const call of record.tool_calls) {
-      if (!TOOL_NAME.test(call.name)) continue
-      const base = agentField(agentId, `metrics.tools.${call.name}`)
-      inc[`${base}.calls`] = (inc[`${base}.calls`] ?? 0) + 1
-      inc[`${base}.time_ms`] = (inc[`${base}.time_ms`] ?? 0) + call.duration_ms
-      if (call.status === 'error') inc[`${base}.errors`] = (inc[`${base}.errors`] ?? 0) + 1
-    }
-    // Only an existing agent entry gets totals: creating `agents.<id>.metrics` here would make a
-    // partial agent entry that the core's guarded first save would then refuse.
+    const inc = metricIncrements(agentId, record)
     const result = await collections.sessions.updateOne(
       { _id: sessionId, [agentField(agentId, AGENT_EXISTS_FIELD)]: { $exists: true } },
       { $inc: inc },

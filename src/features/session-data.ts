@@ -10,7 +10,7 @@
  * await data.addFeedback({ rating: 'down', comment: 'The response was incomplete' })
  * ```
  */
-import type { InvokableTool, LocalAgent } from '@strands-agents/sdk'
+import type { InvokableTool } from '@strands-agents/sdk'
 import { ValidationError } from '../errors.js'
 import {
   HookCall,
@@ -21,14 +21,13 @@ import {
 } from '../hooks/compose.js'
 import type {
   Feedback,
-  FeedbackHook,
   FeedbackInput,
   Metadata,
   MetadataAction,
-  MetadataHook,
   MetadataHookArgs,
   MetadataHookResults,
-} from '../hooks/types.js'
+} from '../model/types.js'
+import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { toFeedbackInput, validateFeedbackInput } from '../validation/feedback.js'
 import { validateIdentifier } from '../validation/identifiers.js'
@@ -44,7 +43,6 @@ import {
   type AgentSummary,
   type PromptMetadata,
 } from './agent-config.js'
-import { registerSessionDataHooks, type AgentHooksOptions } from './agent-hooks.js'
 import {
   loadFeedbackCounts,
   loadFeedbackPage,
@@ -89,12 +87,6 @@ export interface SessionDataOptions {
   /** Metadata fields declared for querying (indexed; filterable in `listSessions`). */
   metadataFields?: readonly string[]
 }
-
-/** Options of {@link SessionData.registerAgentHooks}. */
-export type RegisterAgentHooksOptions = Pick<
-  AgentHooksOptions,
-  'metrics' | 'captureConfig' | 'guardrails' | 'onGuardrailEvent'
->
 
 /** Session-data features of one session. All methods are async and safe to call concurrently. */
 export class SessionData {
@@ -217,14 +209,6 @@ export class SessionData {
   /** Per-rating feedback counts kept on the session (zeros when the session does not exist). */
   getFeedbackCounts(): Promise<FeedbackCounts> {
     return loadFeedbackCounts(this.collections, this.sessionId)
-  }
-
-  /**
-   * Registers the metrics, config-capture and guardrail-audit hooks on `agent` (typically from the
-   * manager's `initAgent`). Returns a function that removes them.
-   */
-  registerAgentHooks(agent: LocalAgent, options: RegisterAgentHooksOptions = {}): () => void {
-    return registerSessionDataHooks(agent, { ...options, collections: this.collections, sessionId: this.sessionId })
   }
 
   /** Metric totals per session and per agent. */

@@ -2,7 +2,7 @@
  * The fields a session document is created with, for `$setOnInsert` in the session-data upserts.
  *
  * Why upserts: `updateMetadata`, `deleteMetadata` and `addFeedback` on a session that does not
- * exist yet create it (anchor §10 #6, #12: no read-then-insert race, no silent no-op). MongoDB
+ * exist yet create it (no read-then-insert race, no silent no-op). MongoDB
  * refuses an update whose `$setOnInsert` and `$set`/`$inc`/`$push`/`$unset` touch the same path or a
  * parent of it, so the caller names the top-level fields its other operators touch and they are
  * left out here (they are created by those operators instead).

@@ -14,14 +14,15 @@
  */
 import type { Collection, Document } from 'mongodb'
 import { ConfigurationError, ValidationError } from '../errors.js'
-import { uuidv7 } from '../features/ids.js'
+import { uuidv7 } from '../model/ids.js'
 import { describeError, log } from '../logging.js'
-import type { HookContext, Notification, NotificationRequest, NotificationSender } from './types.js'
+import type { Notification, NotificationRequest, NotificationSender } from '../model/types.js'
+import type { HookContext } from './types.js'
 
 /**
  * Where a durable notification is stored: the document holding the `outbox` array and the exact
  * entry, so the dispatcher can remove it once delivered. Structurally the dispatcher's
- * `OutboxLocation` (src/hooks/dispatcher.ts), declared here so this module does not depend on it.
+ * `OutboxLocation` (src/notifications/dispatcher.ts), declared here so this module does not depend on it.
  */
 export interface NotificationOutboxLocation {
   // `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.

@@ -11,9 +11,15 @@ import { ClosedError, ConfigurationError } from '../errors.js'
 import { describeError, log } from '../logging.js'
 import { ensureIndexes, openCollections } from '../storage/collections.js'
 import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
-import { resolveConnection } from './connection.js'
-import { DEFAULT_DATABASE_NAME } from './defaults.js'
-import { NotificationDispatcher, type NotificationDispatcherOptions } from '../hooks/dispatcher.js'
+import { pingWithin, resolveConnection } from './connection.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
+import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
+import {
+  NotificationDispatcher,
+  type FlushOptions,
+  type FlushResult,
+  type NotificationDispatcherOptions,
+} from '../notifications/dispatcher.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */
@@ -65,9 +71,12 @@ export class MongoDBSessionManagerFactory {
     return this.#dispatcher
   }
 
-  /** Waits for every notification queued by the factory's managers (e.g. at the end of a Lambda handler). */
-  async flush(): Promise<void> {
-    await this.#dispatcher.flush()
+  /**
+   * Waits for every notification queued by the factory's managers (e.g. at the end of a Lambda
+   * handler), or `timeoutMs` (default 10 s), and reports what is still pending.
+   */
+  async flush(options?: FlushOptions): Promise<FlushResult> {
+    return this.#dispatcher.flush(options)
   }
 
   /** The shared client. */
@@ -75,16 +84,31 @@ export class MongoDBSessionManagerFactory {
     return this.#client
   }
 
-  /** Connects, checks the server answers, and ensures indexes. Optional: the first operation does it too. */
+  /**
+   * Connects, checks the server answers, and ensures indexes. Optional: the first operation does it
+   * too. Fails within the client's server selection timeout (5 s by default) with
+   * {@link DatabaseUnavailableError} when no server answers; calling it again later retries.
+   */
   async connect(): Promise<this> {
     this.#assertOpen()
-    await this.#client.connect()
-    await this.#client.db('admin').command({ ping: 1 })
-    if (this.#defaults.ensureIndexes !== false) {
-      const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
-      await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''))
-    }
-    return this
+    return mapDriverErrors('connect', async () => {
+      await this.#client.connect()
+      await this.#client.db('admin').command({ ping: 1 })
+      if (this.#defaults.ensureIndexes !== false) {
+        const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
+        await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''))
+      }
+      return this
+    })
+  }
+
+  /**
+   * Checks that the database answers within `timeoutMs` (default 5 s): resolves with the round
+   * trip time, or throws {@link DatabaseUnavailableError}. For readiness and health endpoints.
+   */
+  async healthCheck(options: { timeoutMs?: number } = {}): Promise<{ ok: true; latencyMs: number }> {
+    this.#assertOpen()
+    return pingWithin(this.#client, options.timeoutMs ?? 5_000)
   }
 
   /** A manager for `sessionId` on the shared client; `overrides` replace the factory's defaults. */
@@ -183,7 +207,6 @@ export async function createMongoDBSessionManager(
 ): Promise<MongoDBSessionManager> {
   const manager = new MongoDBSessionManager(options)
   try {
-    await manager.client.db('admin').command({ ping: 1 })
     await manager.ensureSession()
   } catch (error) {
     await manager.close()

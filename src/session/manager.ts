@@ -11,179 +11,45 @@
  * Private state uses ES `#private` fields: the base class's TypeScript-private members are real
  * properties at run time, and a subclass field with one of their names would replace them.
  */
-import {
-  AfterInvocationEvent,
-  AfterModelCallEvent,
-  InitializedEvent,
-  MessageAddedEvent,
-  SessionManager,
-  type InvokableTool,
-  type LocalAgent,
-  type MultiAgentSaveLatestStrategy,
-  type SaveLatestStrategy,
-  type SnapshotTriggerCallback,
-} from '@strands-agents/sdk'
+import { SessionManager, type InvokableTool, type LocalAgent } from '@strands-agents/sdk'
 import type { Graph, MultiAgentState, Swarm } from '@strands-agents/sdk/multiagent'
-import type { MongoClient, MongoClientOptions } from 'mongodb'
-import { ClosedError, ConfigurationError } from '../errors.js'
+import type { MongoClient } from 'mongodb'
+import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
-import { AgentStore } from '../storage/agent-store.js'
+import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
-import { ensureIndexes, openCollections, type SessionCollections } from '../storage/collections.js'
-import { MongoSnapshotStorage, validateSnapshotId } from '../storage/snapshot-store.js'
+import { DEFAULT_DATABASE_NAME, ensureIndexes, type SessionCollections } from '../storage/collections.js'
+import { runWithDeadline, untilAborted } from '../storage/deadline.js'
+import { wrapDriverError } from '../storage/driver-errors.js'
+import { validateSnapshotId } from '../storage/snapshot-store.js'
+import { upsertWithRaceRetry } from '../storage/upsert.js'
 import { validateIdentifier } from '../validation/identifiers.js'
+import { uuidv7 } from '../model/ids.js'
+import type { Feedback, FeedbackInput, Metadata } from '../model/types.js'
 import { deleteSessions, metadataFieldIndexes, type SessionDeleteCounts } from '../features/catalogue.js'
 import type { AgentConfig, AgentConfigUpdate, AgentSummary, PromptMetadata } from '../features/agent-config.js'
 import type { FeedbackCounts, FeedbackPage, FeedbackPageOptions } from '../features/feedback.js'
 import type { GuardrailEventPage } from '../features/guardrails.js'
 import type { MetadataToolOptions, MetadataToolResult } from '../features/metadata-tool.js'
 import type { MetricsSummary } from '../features/metrics.js'
-import { uuidv7 } from '../features/ids.js'
 import { SessionData } from '../features/session-data.js'
-import { NotificationDispatcher, type DispatcherStats } from '../hooks/dispatcher.js'
-import { createWebSocketConnectionRegistry, type WebSocketConnectionRegistry } from '../aws/websocket-connections.js'
-import type { Feedback, FeedbackHook, FeedbackInput, Metadata, MetadataHook } from '../hooks/types.js'
-import { resolveConnection } from './connection.js'
-import { DEFAULT_DATABASE_NAME } from './defaults.js'
+import {
+  createWebSocketConnectionRegistry,
+  type WebSocketConnectionRegistry,
+} from '../features/websocket-connections.js'
+import {
+  NotificationDispatcher,
+  type DispatcherStats,
+  type FlushOptions,
+  type FlushResult,
+} from '../notifications/dispatcher.js'
+import { attachTurnPipeline, type TurnPipelineHost } from '../turn/pipeline.js'
+import { pingWithin } from './connection.js'
+import { resolveOptions, type MongoDBSessionManagerOptions, type ResolvedOptions } from './options.js'
+
+export type { MongoDBSessionManagerOptions }
 
 export { DEFAULT_DATABASE_NAME }
-
-/** Options of {@link MongoDBSessionManager}. */
-export interface MongoDBSessionManagerOptions {
-  /** Session id: 1–128 of `a-z`, `0-9`, `-`, `_` (the SDK's rule). Default `'default-session'`. */
-  sessionId?: string
-  /** MongoDB connection string; the manager creates, owns and closes the client. */
-  connectionString?: string
-  /** Options for the client created from `connectionString` (merged over the library's defaults). */
-  clientOptions?: MongoClientOptions
-  /** An existing client: borrowed, never closed by the manager. Exclusive with `connectionString`. */
-  client?: MongoClient
-  /** Database name. Default {@link DEFAULT_DATABASE_NAME}. */
-  databaseName?: string
-  /** Prefix for every collection name (e.g. `'support_'` → `support_sessions`). Default none. */
-  collectionPrefix?: string
-  /** Application name recorded when the session is created; immutable afterwards. */
-  applicationName?: string
-  /** When the latest agent state is saved (SDK semantics). Default `'invocation'`. */
-  saveLatestOn?: SaveLatestStrategy
-  /** Decides after each invocation whether to also save an immutable snapshot (SDK semantics). */
-  snapshotTrigger?: SnapshotTriggerCallback
-  /** When Graph/Swarm state is saved (SDK semantics). Default `'node'`. */
-  multiAgentSaveLatestOn?: MultiAgentSaveLatestStrategy
-  /**
-   * Keep messages that left the conversation (sliding-window trims, summarised prefixes) as
-   * history for transcripts and audits. Default `true`. Rewritten versions of a message (e.g.
-   * redacted text) are always removed.
-   */
-  retainTrimmedMessages?: boolean
-  /** Create the library's indexes on first use (once per process and client). Default `true`. */
-  ensureIndexes?: boolean
-  /** Interceptor(s) around `addFeedback` (seed: `feedbackHook`), applied in order. */
-  feedbackHook?: FeedbackHook | readonly FeedbackHook[] | null
-  /** Interceptor(s) around `updateMetadata` / `getMetadata` / `deleteMetadata` and the metadata tool. */
-  metadataHook?: MetadataHook | readonly MetadataHook[] | null
-  /** Metadata fields declared for querying: indexed, and filterable in `listSessions`. */
-  metadataFields?: readonly string[]
-  /**
-   * How hook notifications (SNS, SQS, WebSocket) are delivered:
-   * - `'background'` (default, as in the seed): sent after the change is stored, in the background;
-   * - `'durable'`: also recorded in the same single-document write as the change, and removed once
-   *   delivered, so `relayPendingNotifications` re-sends whatever a crash or an outage left behind.
-   */
-  delivery?: 'background' | 'durable'
-  /**
-   * Dispatcher that sends notifications. Default: one per manager, drained by `flush()`/`close()`.
-   * Pass a shared one (the factory does) to bound concurrency across managers.
-   */
-  dispatcher?: NotificationDispatcher
-  /** Record token usage, latency, time to first byte, cycles and tool calls per invocation. Default `true`. */
-  captureMetrics?: boolean
-  /** Record each agent's model id and system prompt. Default `true`. */
-  captureAgentConfig?: boolean
-  /** Record guardrail interventions (redactions) as audit events. Default `true`. */
-  auditGuardrails?: boolean
-}
-
-const KNOWN_OPTIONS = new Set<string>([
-  'sessionId',
-  'connectionString',
-  'clientOptions',
-  'client',
-  'databaseName',
-  'collectionPrefix',
-  'applicationName',
-  'saveLatestOn',
-  'snapshotTrigger',
-  'multiAgentSaveLatestOn',
-  'retainTrimmedMessages',
-  'ensureIndexes',
-  'feedbackHook',
-  'metadataHook',
-  'metadataFields',
-  'delivery',
-  'dispatcher',
-  'captureMetrics',
-  'captureAgentConfig',
-  'auditGuardrails',
-])
-
-interface Resolved {
-  sessionId: string
-  client: MongoClient
-  ownsClient: boolean
-  collections: SessionCollections
-  maxBsonObjectSize: () => Promise<number>
-  snapshotStorage: MongoSnapshotStorage
-  saveLatestOn: SaveLatestStrategy
-  snapshotTrigger: SnapshotTriggerCallback | undefined
-  applicationName: string | null
-  ensureIndexes: boolean
-  retainTrimmedMessages: boolean
-  metadataFields: readonly string[]
-}
-
-function resolveOptions(options: MongoDBSessionManagerOptions): Resolved {
-  if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('MongoDBSessionManager options must be an object')
-  }
-  const unknown = Object.keys(options).filter((key) => !KNOWN_OPTIONS.has(key))
-  if (unknown.length > 0) {
-    throw new ConfigurationError(`unknown MongoDBSessionManager option(s): ${unknown.join(', ')}`)
-  }
-  const sessionId = validateIdentifier(options.sessionId ?? 'default-session', 'sessionId')
-  const databaseName = options.databaseName ?? DEFAULT_DATABASE_NAME
-  if (typeof databaseName !== 'string' || !/^[^/\\. "$*<>:|?\u0000]{1,63}$/.test(databaseName)) {
-    throw new ConfigurationError(`databaseName ${JSON.stringify(databaseName)} is not a valid MongoDB database name`)
-  }
-  const prefix = options.collectionPrefix ?? ''
-  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_-]{0,40}$/.test(prefix)) {
-    throw new ConfigurationError('collectionPrefix may only contain letters, digits, "_" and "-" (at most 40)')
-  }
-  const saveLatestOn = options.saveLatestOn ?? 'invocation'
-  if (!['message', 'invocation', 'trigger'].includes(saveLatestOn)) {
-    throw new ConfigurationError(
-      `saveLatestOn must be 'message', 'invocation' or 'trigger', got ${String(saveLatestOn)}`,
-    )
-  }
-  const { client, owned } = resolveConnection(options)
-  const collections = openCollections(client.db(databaseName), prefix)
-  // Detected once per client; every size check asks for it.
-  const maxBsonObjectSize = () => detectCapabilities(client).then((c) => c.maxBsonObjectSize)
-  return {
-    sessionId,
-    client,
-    ownsClient: owned,
-    collections,
-    maxBsonObjectSize,
-    snapshotStorage: new MongoSnapshotStorage(collections, maxBsonObjectSize),
-    saveLatestOn,
-    snapshotTrigger: options.snapshotTrigger,
-    applicationName: options.applicationName ?? null,
-    ensureIndexes: options.ensureIndexes ?? true,
-    retainTrimmedMessages: options.retainTrimmedMessages ?? true,
-    metadataFields: [...(options.metadataFields ?? [])],
-  }
-}
 
 type AgentTarget = { target: LocalAgent; isLatest: boolean }
 type MultiAgentTarget = { target: Graph | Swarm; state?: MultiAgentState; isLatest: boolean }
@@ -208,12 +74,11 @@ function isAgentTarget(target: LocalAgent | Graph | Swarm): target is LocalAgent
  * ```
  */
 export class MongoDBSessionManager extends SessionManager {
-  readonly #r: Resolved
+  readonly #r: Readonly<ResolvedOptions>
   readonly #agents: AgentStore
   readonly #data: SessionData
   readonly #dispatcher: NotificationDispatcher
   readonly #ownsDispatcher: boolean
-  readonly #agentHooks: { metrics: boolean; captureConfig: boolean; guardrails: boolean }
   /** API Gateway WebSocket connections registered per session (used by the WebSocket metadata hook). */
   readonly webSocketConnections: WebSocketConnectionRegistry
   readonly #stashes = new Set<NonNullable<NonNullable<LocalAgent['contextManager']>['stash']>>()
@@ -228,42 +93,31 @@ export class MongoDBSessionManager extends SessionManager {
       // The base class persists Graph/Swarm state through this; agents go through #agents.
       storage: { snapshot: resolved.snapshotStorage },
       saveLatestOn: resolved.saveLatestOn,
-      ...(options.snapshotTrigger !== undefined && { snapshotTrigger: options.snapshotTrigger }),
-      ...(options.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: options.multiAgentSaveLatestOn }),
+      ...(resolved.snapshotTrigger !== undefined && { snapshotTrigger: resolved.snapshotTrigger }),
+      ...(resolved.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: resolved.multiAgentSaveLatestOn }),
     })
     this.#r = resolved
     this.#agents = new AgentStore({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
       maxBsonObjectSize: resolved.maxBsonObjectSize,
-      ensureSession: () => this.ensureSession(),
+      ensureSession: () => this.#ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
     })
-    if (options.delivery !== undefined && options.delivery !== 'background' && options.delivery !== 'durable') {
-      throw new ConfigurationError(`delivery must be 'background' or 'durable', got ${String(options.delivery)}`)
-    }
-    if (options.dispatcher !== undefined && !(options.dispatcher instanceof NotificationDispatcher)) {
-      throw new ConfigurationError('dispatcher must be a NotificationDispatcher')
-    }
-    this.#ownsDispatcher = options.dispatcher === undefined
-    this.#dispatcher = options.dispatcher ?? new NotificationDispatcher()
+    this.#ownsDispatcher = resolved.dispatcher === undefined
+    this.#dispatcher = resolved.dispatcher ?? new NotificationDispatcher()
     this.#data = new SessionData({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
       applicationName: resolved.applicationName,
-      ...(options.feedbackHook != null && { feedbackHook: options.feedbackHook }),
-      ...(options.metadataHook != null && { metadataHook: options.metadataHook }),
-      durable: options.delivery === 'durable',
+      ...(resolved.feedbackHook && { feedbackHook: resolved.feedbackHook }),
+      ...(resolved.metadataHook && { metadataHook: resolved.metadataHook }),
+      durable: resolved.delivery === 'durable',
       dispatcher: this.#dispatcher,
       manager: this,
       metadataFields: resolved.metadataFields,
     })
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
-    this.#agentHooks = {
-      metrics: options.captureMetrics ?? true,
-      captureConfig: options.captureAgentConfig ?? true,
-      guardrails: options.auditGuardrails ?? true,
-    }
   }
 
   override get name(): string {
@@ -285,9 +139,14 @@ export class MongoDBSessionManager extends SessionManager {
     return this.#r.ownsClient
   }
 
-  /** Indexes (once per process and client) and server capabilities; awaited by every operation. */
-  protected ready(): Promise<void> {
-    if (this.#closed) return Promise.reject(new ClosedError(`session manager '${this.sessionId}'`))
+  /**
+   * Connected, indexes (once per process and client) and server capabilities; awaited by every
+   * operation. `connect()` is a no-op on a connected client, and on a client whose earlier connect
+   * failed it starts over: a manager first used while the database was down heals once it is back.
+   */
+  protected async ready(): Promise<void> {
+    if (this.#closed) throw new ClosedError(`session manager '${this.sessionId}'`)
+    await this.#r.client.connect()
     if (!this.#ready) {
       const run = (async () => {
         if (this.#r.ensureIndexes) {
@@ -306,12 +165,42 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   /**
+   * Runs a public operation: ready first, every driver call bounded by the operation deadline, and
+   * every driver error rethrown as the library's own.
+   */
+  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    const timeoutMs = this.#r.operationTimeoutMs
+    let deadline: AbortSignal | undefined
+    try {
+      return await runWithDeadline(timeoutMs, async (signal) => {
+        deadline = signal
+        await untilAborted(this.ready(), signal)
+        return await run()
+      })
+    } catch (error) {
+      throw wrapDriverError(error, `${what} of session '${this.sessionId}'`, deadline?.aborted ? timeoutMs : undefined)
+    }
+  }
+
+  /**
+   * Checks that the database answers within `timeoutMs` (default 5 s): resolves with the round
+   * trip time, or throws {@link DatabaseUnavailableError}. For readiness and health endpoints.
+   */
+  async healthCheck(options: { timeoutMs?: number } = {}): Promise<{ ok: true; latencyMs: number }> {
+    if (this.#closed) throw new ClosedError(`session manager '${this.sessionId}'`)
+    return pingWithin(this.#r.client, options.timeoutMs ?? 5_000)
+  }
+
+  /**
    * Creates the session document if it does not exist (an upsert: concurrent callers all succeed).
    * The application name is set only at creation; a different value on an existing session is
    * ignored with a warning.
    */
   async ensureSession(): Promise<void> {
-    await this.ready()
+    return this.#call('ensureSession', () => this.#ensureSession())
+  }
+
+  #ensureSession(): Promise<void> {
     if (!this.#sessionEnsured) {
       const run = this.#upsertSession()
       this.#sessionEnsured = run
@@ -323,13 +212,7 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   async #upsertSession(): Promise<void> {
-    try {
-      await this.#data.ensureSession()
-    } catch (error) {
-      // Two first writers can race on the insert; the loser finds the document on a retry.
-      if ((error as { code?: number }).code !== 11000) throw error
-      await this.#data.ensureSession()
-    }
+    await upsertWithRaceRetry(() => this.#data.ensureSession())
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -339,42 +222,26 @@ export class MongoDBSessionManager extends SessionManager {
   override initAgent(agent: LocalAgent): void {
     const stash = agent.contextManager?.stash
     if (stash) this.#stashes.add(stash)
-    agent.addHook(InitializedEvent, async (event) => {
-      const hadMessages = event.agent.messages.length > 0
-      const restored = await this.restoreSnapshot({ target: event.agent })
-      if (restored && hadMessages) {
-        log.warn(
-          { agent_id: event.agent.id, session_id: this.sessionId },
-          'agent had existing messages that were overwritten by session restore',
-        )
-      }
-      // Stateful models keep the conversation server-side; restored messages would drift from it.
-      if (restored && event.agent.model?.stateful && event.agent.messages.length > 0) {
-        event.agent.messages.length = 0
-      }
-    })
-    const saveLatestOn = this.#r.saveLatestOn
-    if (saveLatestOn === 'message') {
-      agent.addHook(MessageAddedEvent, async (event) => {
-        await this.#saveLatest(event.agent)
-      })
+    attachTurnPipeline(agent, validateIdentifier(agent.id, 'agent id'), this.#pipelineHost)
+  }
+
+  /** What the turn pipeline of each agent uses of this manager. */
+  get #pipelineHost(): TurnPipelineHost {
+    const r = this.#r
+    return {
+      sessionId: r.sessionId,
+      collections: r.collections,
+      saveLatestOn: r.saveLatestOn,
+      snapshotTrigger: r.snapshotTrigger,
+      captureMetrics: r.captureMetrics,
+      captureAgentConfig: r.captureAgentConfig,
+      auditGuardrails: r.auditGuardrails,
+      operationTimeoutMs: r.operationTimeoutMs,
+      restore: (agent) => this.restoreSnapshot({ target: agent }),
+      saveLatest: (agent, extras) => this.#saveLatest(agent, extras),
+      saveImmutable: (agent) => this.#saveImmutable(agent),
+      seqOf: (agentId, trackingId) => this.#agents.seqOf(agentId, trackingId),
     }
-    if (saveLatestOn !== 'trigger') {
-      // Guardrail redactions are persisted at once, so redacted input never stays at rest.
-      agent.addHook(AfterModelCallEvent, async (event) => {
-        if (event.stopData?.redaction) await this.#saveLatest(event.agent)
-      })
-    }
-    agent.addHook(AfterInvocationEvent, async (event) => {
-      if (saveLatestOn !== 'trigger') await this.#saveLatest(event.agent)
-      if (this.#r.snapshotTrigger?.({ agentData: event.agent })) {
-        await this.#saveImmutable(event.agent)
-        await this.#saveLatest(event.agent)
-      }
-    })
-    // Metrics, agent config and guardrail audit: registered to run after the saves above, and
-    // never allowed to fail the agent's invocation.
-    this.#data.registerAgentHooks(agent, this.#agentHooks)
   }
 
   /** Saves the agent's latest state (`isLatest: true`) or an immutable snapshot (`isLatest: false`). */
@@ -385,10 +252,11 @@ export class MongoDBSessionManager extends SessionManager {
     isLatest: boolean
   }): Promise<void>
   override async saveSnapshot(params: AgentTarget | MultiAgentTarget): Promise<void> {
-    await this.ready()
     if (!isAgentTarget(params.target)) {
-      await this.ensureSession()
-      return super.saveSnapshot(params as MultiAgentTarget)
+      return this.#call('saveSnapshot', async () => {
+        await this.#ensureSession()
+        return super.saveSnapshot(params as MultiAgentTarget)
+      })
     }
     if (params.isLatest) await this.#saveLatest(params.target)
     else await this.#saveImmutable(params.target)
@@ -409,7 +277,10 @@ export class MongoDBSessionManager extends SessionManager {
     state?: MultiAgentState
     snapshotId?: string
   }): Promise<boolean> {
-    await this.ready()
+    return this.#call('restoreSnapshot', () => this.#restore(params))
+  }
+
+  async #restore(params: { target: LocalAgent | Graph | Swarm; state?: MultiAgentState; snapshotId?: string }) {
     if (params.snapshotId !== undefined) validateSnapshotId(params.snapshotId)
     if (!isAgentTarget(params.target)) {
       return super.restoreSnapshot(params as { target: Graph | Swarm; state?: MultiAgentState; snapshotId?: string })
@@ -431,9 +302,7 @@ export class MongoDBSessionManager extends SessionManager {
     if (!snapshot) return false
     agent.loadSnapshot(snapshot)
     await this.#restoreStash(agent, snapshot.data)
-    // The agent no longer matches the stored latest state message by message: the next save
-    // rewrites its conversation (and still detects concurrent writers by revision).
-    this.#agents.forget(agentId)
+    await this.#agents.rebase(agentId)
     return true
   }
 
@@ -443,12 +312,13 @@ export class MongoDBSessionManager extends SessionManager {
     limit?: number
     startAfter?: string
   }): Promise<string[]> {
-    await this.ready()
-    const agentId = validateIdentifier(params.target.id, 'agent id')
-    return this.#r.snapshotStorage.listSnapshotIds({
-      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
-      ...(params.limit !== undefined && { limit: params.limit }),
-      ...(params.startAfter !== undefined && { startAfter: params.startAfter }),
+    return this.#call('listSnapshotIds', () => {
+      const agentId = validateIdentifier(params.target.id, 'agent id')
+      return this.#r.snapshotStorage.listSnapshotIds({
+        location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+        ...(params.limit !== undefined && { limit: params.limit }),
+        ...(params.startAfter !== undefined && { startAfter: params.startAfter }),
+      })
     })
   }
 
@@ -462,8 +332,9 @@ export class MongoDBSessionManager extends SessionManager {
 
   /** Like {@link deleteSession}, returning the number of documents removed per collection. */
   async deleteSessionData(): Promise<SessionDeleteCounts> {
-    await this.ready()
-    const counts = await deleteSessions(this.#r.collections, { sessionIds: [this.sessionId] })
+    const counts = await this.#call('deleteSession', () =>
+      deleteSessions(this.#r.collections, { sessionIds: [this.sessionId] }),
+    )
     this.#agents.forget()
     this.#sessionEnsured = undefined
     for (const stash of this.#stashes) {
@@ -473,29 +344,28 @@ export class MongoDBSessionManager extends SessionManager {
     return counts
   }
 
-  async #saveLatest(agent: LocalAgent): Promise<void> {
-    await this.ready()
-    const agentId = validateIdentifier(agent.id, 'agent id')
-    const snapshot = agent.takeSnapshot({ preset: 'session', exclude: ['messages'] })
-    await this.#includeStash(agent, snapshot.data)
-    await this.#agents.save(agentId, agent.messages, {
-      data: snapshot.data,
-      createdAt: snapshot.createdAt,
-      appData: snapshot.appData,
+  #saveLatest(agent: LocalAgent, extras?: SaveExtras): Promise<SaveResult> {
+    return this.#call('save', async () => {
+      const agentId = validateIdentifier(agent.id, 'agent id')
+      const snapshot = agent.takeSnapshot({ preset: 'session', exclude: ['messages'] })
+      await this.#includeStash(agent, snapshot.data)
+      const state = { data: snapshot.data, createdAt: snapshot.createdAt, appData: snapshot.appData }
+      return this.#agents.save(agentId, agent.messages, state, extras)
     })
   }
 
-  async #saveImmutable(agent: LocalAgent): Promise<void> {
-    await this.ready()
-    await this.ensureSession()
-    const agentId = validateIdentifier(agent.id, 'agent id')
-    const snapshot = agent.takeSnapshot({ preset: 'session' })
-    await this.#includeStash(agent, snapshot.data)
-    await this.#r.snapshotStorage.saveSnapshot({
-      location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
-      snapshotId: uuidv7(),
-      isLatest: false,
-      snapshot,
+  #saveImmutable(agent: LocalAgent): Promise<void> {
+    return this.#call('save snapshot', async () => {
+      await this.#ensureSession()
+      const agentId = validateIdentifier(agent.id, 'agent id')
+      const snapshot = agent.takeSnapshot({ preset: 'session' })
+      await this.#includeStash(agent, snapshot.data)
+      await this.#r.snapshotStorage.saveSnapshot({
+        location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
+        snapshotId: uuidv7(),
+        isLatest: false,
+        snapshot,
+      })
     })
   }
 
@@ -536,20 +406,17 @@ export class MongoDBSessionManager extends SessionManager {
    * @throws {@link ValidationError} for invalid keys or values; nothing is written.
    */
   async updateMetadata(metadata: Metadata): Promise<Metadata> {
-    await this.ready()
-    return this.#data.updateMetadata(metadata)
+    return this.#call('updateMetadata', () => this.#data.updateMetadata(metadata))
   }
 
   /** The session's metadata (`{}` if the session does not exist), or only `keys`. Goes through `metadataHook`. */
   async getMetadata(keys?: string[]): Promise<Metadata> {
-    await this.ready()
-    return this.#data.getMetadata(keys)
+    return this.#call('getMetadata', () => this.#data.getMetadata(keys))
   }
 
   /** Removes `keys` from the metadata and returns the metadata afterwards. Goes through `metadataHook`. */
   async deleteMetadata(keys: string[]): Promise<Metadata> {
-    await this.ready()
-    return this.#data.deleteMetadata(keys)
+    return this.#call('deleteMetadata', () => this.#data.deleteMetadata(keys))
   }
 
   /** A Strands tool (default name `manage_metadata`) that lets the agent get, set and delete metadata. */
@@ -562,82 +429,72 @@ export class MongoDBSessionManager extends SessionManager {
    * @throws {@link ValidationError} for a rating other than `'up' | 'down' | null` or a too long comment.
    */
   async addFeedback(feedback: FeedbackInput): Promise<Feedback> {
-    await this.ready()
-    return this.#data.addFeedback(feedback)
+    return this.#call('addFeedback', () => this.#data.addFeedback(feedback))
   }
 
   /** Feedback of this session, oldest first, keyset-paged. */
   async getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
-    await this.ready()
-    return this.#data.getFeedbacks(options)
+    return this.#call('getFeedbacks', () => this.#data.getFeedbacks(options))
   }
 
   /** Per-rating feedback counts (`up`, `down`, `neutral`). */
   async getFeedbackCounts(): Promise<FeedbackCounts> {
-    await this.ready()
-    return this.#data.getFeedbackCounts()
+    return this.#call('getFeedbackCounts', () => this.#data.getFeedbackCounts())
   }
 
   /** Token usage, latency and tool totals for the session and per agent. */
   async getMetricsSummary(): Promise<MetricsSummary> {
-    await this.ready()
-    return this.#data.getMetricsSummary()
+    return this.#call('getMetricsSummary', () => this.#data.getMetricsSummary())
   }
 
   /** Model id, system prompt and prompt metadata of an agent. @throws {@link NotFoundError} */
   async getAgentConfig(agentId: string): Promise<AgentConfig> {
-    await this.ready()
-    return this.#data.getAgentConfig(agentId)
+    return this.#call('getAgentConfig', () => this.#data.getAgentConfig(agentId))
   }
 
   /** Sets config fields of an existing agent. @throws {@link NotFoundError} */
   async updateAgentConfig(agentId: string, update: AgentConfigUpdate): Promise<AgentConfig> {
-    await this.ready()
-    return this.#data.updateAgentConfig(agentId, update)
+    return this.#call('updateAgentConfig', () => this.#data.updateAgentConfig(agentId, update))
   }
 
   /** Replaces an agent's prompt metadata (never wiped by saves or automatic capture). @throws {@link NotFoundError} */
   async setPromptMetadata(agentId: string, promptMetadata: PromptMetadata): Promise<AgentConfig> {
-    await this.ready()
-    return this.#data.setPromptMetadata(agentId, promptMetadata)
+    return this.#call('setPromptMetadata', () => this.#data.setPromptMetadata(agentId, promptMetadata))
   }
 
   /** Agents of this session with their config and message counts (no messages are read). */
   async listAgents(): Promise<AgentSummary[]> {
-    await this.ready()
-    return this.#data.listAgents()
+    return this.#call('listAgents', () => this.#data.listAgents())
   }
 
   /** Number of messages in an agent's conversation. @throws {@link NotFoundError} */
   async getMessageCount(agentId: string): Promise<number> {
-    await this.ready()
-    return this.#data.getMessageCount(agentId)
+    return this.#call('getMessageCount', () => this.#data.getMessageCount(agentId))
   }
 
   /** Guardrail interventions recorded for this session, oldest first, keyset-paged. */
   async getGuardrailEvents(
     options: { limit?: number; cursor?: string | null; agentId?: string } = {},
   ): Promise<GuardrailEventPage> {
-    await this.ready()
-    return this.#data.getGuardrailEvents(options)
+    return this.#call('getGuardrailEvents', () => this.#data.getGuardrailEvents(options))
   }
 
   /** Registers an API Gateway WebSocket connection for this session's metadata events. */
   async registerWebSocketConnection(connectionId: string): Promise<void> {
-    await this.ensureSession()
-    await this.webSocketConnections.register(this.sessionId, connectionId)
+    return this.#call('registerWebSocketConnection', async () => {
+      await this.#ensureSession()
+      await this.webSocketConnections.register(this.sessionId, connectionId)
+    })
   }
 
   /** Removes a WebSocket connection (e.g. on `$disconnect`). */
   async removeWebSocketConnection(connectionId: string): Promise<void> {
-    await this.ready()
-    await this.webSocketConnections.remove(this.sessionId, connectionId)
+    return this.#call('removeWebSocketConnection', () => this.webSocketConnections.remove(this.sessionId, connectionId))
   }
 
   /** The application name stored with the session, or `null`. */
   async getApplicationName(): Promise<string | null> {
-    await this.ready()
-    return this.#data.getApplicationName()
+    return this.#call('getApplicationName', () => this.#data.getApplicationName())
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -650,11 +507,13 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   /**
-   * Waits until every notification queued so far has been delivered or given up. Call it before a
-   * Lambda handler returns: the runtime freezes the process as soon as the handler resolves.
+   * Waits until every notification queued so far (on this manager's dispatcher: the factory's, when
+   * made by one) has been delivered or given up, or `timeoutMs` (default 10 s) has passed, and
+   * reports what is still pending. Call it before a Lambda handler returns: the runtime freezes the
+   * process as soon as the handler resolves.
    */
-  async flush(): Promise<void> {
-    await this.#dispatcher.flush()
+  async flush(options?: FlushOptions): Promise<FlushResult> {
+    return this.#dispatcher.flush(options)
   }
 
   /**

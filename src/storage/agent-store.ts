@@ -26,8 +26,9 @@ import {
 } from './conversation-diff.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
-import type { AgentStateDocument, MessageDocument, SeqRange } from './schema.js'
+import { agentField, type AgentStateDocument, type MessageDocument, type SeqRange } from './schema.js'
 import { withRetry } from './retry.js'
+import { isDuplicateKeyError } from './upsert.js'
 
 /** Past this many ranges, a save rewrites the conversation contiguously (keeps the session document small). */
 export const MAX_RANGES = 64
@@ -57,18 +58,45 @@ export interface AgentStateSnapshot {
   appData: Record<string, unknown>
 }
 
+/**
+ * What else a save carries, so that a turn is one insert of its messages and one update of the
+ * session document, whatever it records besides the conversation.
+ */
+export interface SaveExtras {
+  /**
+   * Fields to store on the message with this trackingId (the invocation's final assistant
+   * message), e.g. its invocation metrics. Written with the message when it is among this save's
+   * inserts; otherwise with one update of that message by `_id`.
+   */
+  messageFields?: { trackingId: string; fields: Document }
+  /** Counters to add on the session document (`$inc` paths), e.g. metric totals. */
+  increments?: Record<string, number>
+  /**
+   * Fields of the agent's entry to set (paths relative to `agents.<id>.`) when `fingerprint`
+   * differs from the one stored, e.g. the captured model id and system prompt.
+   */
+  agentFields?: { fingerprint: string; fields: Document }
+}
+
 export interface SaveResult {
   /** False when nothing had changed since the last save. */
   written: boolean
   insertedMessages: number
   revision: number
+  /** Whether `messageFields` found their message (in this save or already stored). */
+  messageFieldsStored: boolean
 }
+
+/** Field of the agent entry holding the fingerprint of the last `agentFields` written. */
+const AGENT_FIELDS_FINGERPRINT = 'config.captured_fingerprint'
 
 interface AgentPersistState {
   revision: number
   persisted: PersistedMessage[]
   nextSeq: number
   stateJson: string
+  /** Fingerprint of the `agentFields` stored, as read or last written (`null`: none or unknown). */
+  agentFieldsFingerprint: string | null
 }
 
 /** Returned by {@link AgentStore.load}: the snapshot to give the agent, and how it maps to storage. */
@@ -79,9 +107,8 @@ export interface LoadedAgent {
   nextSeq: number
   /** Fingerprint of the non-message state, to skip saves that would change nothing. */
   stateJson: string
+  agentFieldsFingerprint: string | null
 }
-
-const agentPath = (agentId: string, field?: string) => (field ? `agents.${agentId}.${field}` : `agents.${agentId}`)
 
 export class AgentStore {
   readonly #options: AgentStoreOptions
@@ -92,12 +119,24 @@ export class AgentStore {
     this.#options = options
   }
 
-  /** Reads the latest state of `agentId`, or `null` when it was never saved. */
+  /**
+   * Reads the latest state of `agentId`, or `null` when it was never saved. Either way, what was
+   * read becomes the base of the next save: a writer that found nothing commits only while the
+   * agent is still absent, so it can never overwrite a turn another writer committed meanwhile.
+   */
   async load(agentId: string): Promise<LoadedAgent | null> {
+    const loaded = await this.#load(agentId)
+    if (!loaded) {
+      this.#states.set(agentId, { revision: 0, persisted: [], nextSeq: 0, stateJson: '', agentFieldsFingerprint: null })
+    }
+    return loaded
+  }
+
+  async #load(agentId: string): Promise<LoadedAgent | null> {
     const { sessions } = this.#options.collections
     for (let attempt = 1; ; attempt++) {
       const doc = await withRetry('load agent', () =>
-        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentPath(agentId)]: 1 } }),
+        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentField(agentId)]: 1 } }),
       )
       const entry = doc?.agents?.[agentId]
       if (!entry || typeof entry.revision !== 'number') return null
@@ -119,6 +158,7 @@ export class AgentStore {
           revision: entry.revision,
           nextSeq: entry.next_seq,
           stateJson: stateFingerprint(data, appData),
+          agentFieldsFingerprint: storedFingerprint(entry),
         }
       }
       // A concurrent save may have removed a superseded version between our two reads: read again.
@@ -138,7 +178,17 @@ export class AgentStore {
       persisted: persistedFrom(messages, loaded.seqs),
       nextSeq: loaded.nextSeq,
       stateJson: loaded.stateJson,
+      agentFieldsFingerprint: loaded.agentFieldsFingerprint,
     })
+  }
+
+  /**
+   * The agent was given a conversation that does not match its stored latest state message by
+   * message (an immutable snapshot was restored): its next save rewrites the conversation, on top
+   * of the revision stored now, so a writer that commits in between is still detected.
+   */
+  async rebase(agentId: string): Promise<void> {
+    this.#states.set(agentId, await this.#stateFromStorage(agentId))
   }
 
   /** Forgets what was persisted for `agentId` (or for every agent): the next save starts from the stored state. */
@@ -147,11 +197,19 @@ export class AgentStore {
     else this.#states.delete(agentId)
   }
 
-  /** Saves the agent's conversation and state. Saves of one agent run one at a time, in call order. */
-  save(agentId: string, messages: readonly Message[], state: AgentStateSnapshot): Promise<SaveResult> {
+  /**
+   * Saves the agent's conversation and state, with `extras` in the same writes. Saves of one agent
+   * run one at a time, in call order.
+   */
+  save(
+    agentId: string,
+    messages: readonly Message[],
+    state: AgentStateSnapshot,
+    extras: SaveExtras = {},
+  ): Promise<SaveResult> {
     const current = messages.slice()
     const previous = this.#queues.get(agentId) ?? Promise.resolve()
-    const run = previous.catch(() => undefined).then(() => this.#save(agentId, current, state))
+    const run = previous.catch(() => undefined).then(() => this.#save(agentId, current, state, extras))
     this.#queues.set(agentId, run)
     void run
       .finally(() => {
@@ -161,7 +219,12 @@ export class AgentStore {
     return run
   }
 
-  async #save(agentId: string, messages: Message[], snapshot: AgentStateSnapshot): Promise<SaveResult> {
+  async #save(
+    agentId: string,
+    messages: Message[],
+    snapshot: AgentStateSnapshot,
+    extras: SaveExtras,
+  ): Promise<SaveResult> {
     const { sessionId, collections } = this.#options
     const state = this.#states.get(agentId) ?? (await this.#stateFromStorage(agentId))
     let plan = planSave(state.persisted, messages, state.nextSeq)
@@ -171,9 +234,21 @@ export class AgentStore {
       plan = { ...plan, dropped: state.persisted.map((p) => p.seq), superseded: state.persisted.map((p) => p.seq) }
     }
     const stateJson = stateFingerprint(snapshot.data, snapshot.appData)
-    if (state.revision > 0 && plan.inserts.length === 0 && plan.dropped.length === 0 && stateJson === state.stateJson) {
-      return { written: false, insertedMessages: 0, revision: state.revision }
-    }
+    const agentFields =
+      extras.agentFields && extras.agentFields.fingerprint !== state.agentFieldsFingerprint
+        ? extras.agentFields
+        : undefined
+    const increments = extras.increments && Object.keys(extras.increments).length > 0 ? extras.increments : undefined
+    const unchanged =
+      state.revision > 0 &&
+      plan.inserts.length === 0 &&
+      plan.dropped.length === 0 &&
+      stateJson === state.stateJson &&
+      !agentFields &&
+      !increments &&
+      !extras.messageFields
+    if (unchanged) return { written: false, insertedMessages: 0, revision: state.revision, messageFieldsStored: false }
+    let target = extras.messageFields ? messageSeqOf(messages, plan.seqs, extras.messageFields.trackingId) : null
 
     const opId = randomUUID()
     const now = new Date()
@@ -191,7 +266,12 @@ export class AgentStore {
     if (state.revision === 0) await this.#options.ensureSession()
 
     let inserts = plan.inserts
-    let docs = this.#encode(agentId, inserts, opId, now, limit)
+    const withFields = (docs: MessageDocument[]) => {
+      const doc = target === null ? undefined : docs.find((d) => d.seq === target)
+      if (doc && extras.messageFields) Object.assign(doc, extras.messageFields.fields)
+      return docs
+    }
+    let docs = withFields(this.#encode(agentId, inserts, opId, now, limit))
     let placed = await this.#insertMessages(docs, opId)
     if (placed === 'collision') {
       // Uncommitted documents (a crashed or in-flight writer) sit at our sequence numbers. Never
@@ -203,7 +283,8 @@ export class AgentStore {
       inserts = inserts.map((insert, i) => ({ seq: base + i, message: insert.message }))
       const seqs = plan.seqs.map((seq) => moved.get(seq) ?? seq)
       plan = { ...plan, inserts, seqs, ranges: toRanges(seqs), nextSeq: base + inserts.length }
-      docs = this.#encode(agentId, inserts, opId, now, limit)
+      if (target !== null) target = moved.get(target) ?? target
+      docs = withFields(this.#encode(agentId, inserts, opId, now, limit))
       placed = await this.#insertMessages(docs, opId)
       if (placed === 'collision') {
         throw new SessionConflictError(sessionId, agentId, 'message positions are taken by another writer')
@@ -212,27 +293,34 @@ export class AgentStore {
 
     const revision = state.revision + 1
     const set: Document = {
-      [agentPath(agentId, 'revision')]: revision,
-      [agentPath(agentId, 'last_op')]: opId,
-      [agentPath(agentId, 'ranges')]: plan.ranges,
-      [agentPath(agentId, 'message_count')]: countRanges(plan.ranges),
-      [agentPath(agentId, 'next_seq')]: plan.nextSeq,
-      [agentPath(agentId, 'snapshot_data')]: encodedState,
-      [agentPath(agentId, 'snapshot_created_at')]: snapshot.createdAt,
-      [agentPath(agentId, 'snapshot_app_data')]: encodedAppData,
-      [agentPath(agentId, 'updated_at')]: now,
+      [agentField(agentId, 'revision')]: revision,
+      [agentField(agentId, 'last_op')]: opId,
+      [agentField(agentId, 'ranges')]: plan.ranges,
+      [agentField(agentId, 'message_count')]: countRanges(plan.ranges),
+      [agentField(agentId, 'next_seq')]: plan.nextSeq,
+      [agentField(agentId, 'snapshot_data')]: encodedState,
+      [agentField(agentId, 'snapshot_created_at')]: snapshot.createdAt,
+      [agentField(agentId, 'snapshot_app_data')]: encodedAppData,
+      [agentField(agentId, 'updated_at')]: now,
       updated_at: now,
     }
-    if (state.revision === 0) set[agentPath(agentId, 'created_at')] = now
+    if (state.revision === 0) set[agentField(agentId, 'created_at')] = now
+    if (agentFields) {
+      for (const [field, value] of Object.entries(agentFields.fields)) set[agentField(agentId, field)] = value
+      set[agentField(agentId, AGENT_FIELDS_FINGERPRINT)] = agentFields.fingerprint
+    }
+    const update: Document = increments ? { $set: set, $inc: increments } : { $set: set }
     const filter: Document =
       state.revision === 0
-        ? { _id: sessionId, [agentPath(agentId, 'revision')]: { $exists: false } }
-        : { _id: sessionId, [agentPath(agentId, 'revision')]: state.revision }
-    const result = await withRetry('commit agent state', () => collections.sessions.updateOne(filter, { $set: set }))
+        ? { _id: sessionId, [agentField(agentId, 'revision')]: { $exists: false } }
+        : { _id: sessionId, [agentField(agentId, 'revision')]: state.revision }
+    // Safe to retry, `$inc` included: the revision in the filter lets the update apply once, and a
+    // lost reply is recognised below by the operation id the commit leaves behind.
+    const result = await withRetry('commit agent state', () => collections.sessions.updateOne(filter, update))
     if (result.matchedCount === 0) {
       const stored = await collections.sessions.findOne(
         { _id: sessionId },
-        { projection: { [agentPath(agentId, 'last_op')]: 1, [agentPath(agentId, 'revision')]: 1 } },
+        { projection: { [agentField(agentId, 'last_op')]: 1, [agentField(agentId, 'revision')]: 1 } },
       )
       const storedAgent = stored?.agents?.[agentId]
       if (storedAgent?.last_op !== opId) {
@@ -261,17 +349,41 @@ export class AgentStore {
       await withRetry('remove superseded messages', () => collections.messages.bulkWrite(deletes, { ordered: false }))
     }
 
+    let messageFieldsStored = false
+    if (target !== null && extras.messageFields) {
+      if (docs.some((d) => d.seq === target)) {
+        messageFieldsStored = true
+      } else {
+        // Stored by an earlier save (e.g. `saveLatestOn: 'message'`): one update by `_id`.
+        const _id = messageDocumentId({ sessionId, agentId, seq: target! })
+        const updated = await withRetry('store message fields', () =>
+          collections.messages.updateOne({ _id }, { $set: extras.messageFields!.fields }),
+        )
+        messageFieldsStored = updated.matchedCount > 0
+      }
+    }
+
     this.#states.set(agentId, {
       revision,
       persisted: persistedAfter(state.persisted, messages, plan),
       nextSeq: plan.nextSeq,
       stateJson,
+      agentFieldsFingerprint: agentFields?.fingerprint ?? state.agentFieldsFingerprint,
     })
     log.debug(
       { session_id: sessionId, agent_id: agentId, revision, inserted: docs.length, removed: removable.length },
       'agent state committed',
     )
-    return { written: true, insertedMessages: docs.length, revision }
+    return { written: true, insertedMessages: docs.length, revision, messageFieldsStored }
+  }
+
+  /** The sequence number of the stored message with `trackingId` (the latest one), if this manager knows it. */
+  seqOf(agentId: string, trackingId: string): number | null {
+    const persisted = this.#states.get(agentId)?.persisted ?? []
+    for (let i = persisted.length - 1; i >= 0; i--) {
+      if (persisted[i]!.message.trackingId === trackingId) return persisted[i]!.seq
+    }
+    return null
   }
 
   #encode(
@@ -311,7 +423,7 @@ export class AgentStore {
       } catch (error) {
         if (!(error instanceof MongoBulkWriteError)) throw error
         const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
-        if (writeErrors.length === 0 || writeErrors.some((w) => w.code !== 11000)) throw error
+        if (writeErrors.length === 0 || writeErrors.some((w) => !isDuplicateKeyError(w))) throw error
         return writeErrors.map((w) => docs[w.index]!._id)
       }
     })
@@ -326,7 +438,7 @@ export class AgentStore {
   async #assertRevision(agentId: string, expected: number, detail: string): Promise<void> {
     const doc = await this.#options.collections.sessions.findOne(
       { _id: this.#options.sessionId },
-      { projection: { [agentPath(agentId, 'revision')]: 1 } },
+      { projection: { [agentField(agentId, 'revision')]: 1 } },
     )
     const revision = doc?.agents?.[agentId]?.revision ?? 0
     if (revision !== expected) {
@@ -338,7 +450,7 @@ export class AgentStore {
   async #stateFromStorage(agentId: string): Promise<AgentPersistState> {
     const doc = await this.#options.collections.sessions.findOne(
       { _id: this.#options.sessionId },
-      { projection: { [agentPath(agentId, 'revision')]: 1, [agentPath(agentId, 'next_seq')]: 1 } },
+      { projection: { [agentField(agentId, 'revision')]: 1, [agentField(agentId, 'next_seq')]: 1 } },
     )
     const entry: Partial<AgentStateDocument> | undefined = doc?.agents?.[agentId]
     return {
@@ -346,21 +458,39 @@ export class AgentStore {
       persisted: [],
       nextSeq: typeof entry?.next_seq === 'number' ? entry.next_seq : 0,
       stateJson: '',
+      agentFieldsFingerprint: entry ? storedFingerprint(entry) : null,
     }
   }
 
+  /**
+   * The messages of `ranges`, in conversation order, in one query: equality on the session and
+   * agent, a range (or one range per fragment) on `seq` — the suffix of the unique index — in the
+   * index's order. `limit` and `batchSize` are the number of messages expected, so the server
+   * answers in one reply and closes the cursor (unless the reply would exceed its 16 MiB limit).
+   * Fragments need not be in `seq` order (an inserted message gets a new, higher number), so the
+   * documents are put in the ranges' order once read.
+   */
   async #readMessages(agentId: string, ranges: readonly SeqRange[]): Promise<unknown[]> {
-    const { messages } = this.#options.collections
+    const expected = countRanges(ranges)
+    if (expected === 0) return []
+    const seq = ranges.map(({ first, last }) => ({ seq: { $gte: first, $lte: last } }))
+    const filter = {
+      session_id: this.#options.sessionId,
+      agent_id: agentId,
+      ...(seq.length === 1 ? seq[0] : { $or: seq }),
+    }
+    const cursor = this.#options.collections.messages
+      .find(filter, { projection: { role: 1, content: 1, tracking_id: 1, metadata: 1, seq: 1 } })
+      .sort({ seq: 1 })
+      .limit(expected)
+      .batchSize(expected)
+    const docs = await cursor.toArray()
+    if (ranges.length === 1) return docs.map((doc) => decodeMessage(doc))
+    const bySeq = new Map(docs.map((doc) => [doc.seq, doc]))
     const out: unknown[] = []
-    for (const { first, last } of ranges) {
-      const cursor = messages
-        .find(
-          { session_id: this.#options.sessionId, agent_id: agentId, seq: { $gte: first, $lte: last } },
-          { projection: { role: 1, content: 1, tracking_id: 1, metadata: 1, seq: 1 } },
-        )
-        .sort({ seq: 1 })
-        .batchSize(1_000)
-      for await (const doc of cursor) out.push(decodeMessage(doc))
+    for (const n of fromRanges(ranges)) {
+      const doc = bySeq.get(n)
+      if (doc) out.push(decodeMessage(doc))
     }
     return out
   }
@@ -368,4 +498,22 @@ export class AgentStore {
 
 function stateFingerprint(data: Record<string, unknown>, appData: Record<string, unknown>): string {
   return JSON.stringify([data, appData])
+}
+
+function storedFingerprint(entry: Partial<AgentStateDocument>): string | null {
+  const value = (entry as { config?: { captured_fingerprint?: unknown } }).config?.captured_fingerprint
+  return typeof value === 'string' ? value : null
+}
+
+/** Index of the last message with `trackingId`, counted from the end (0 = last), or -1. */
+function lastIndexOf(messages: readonly Message[], trackingId: string): number {
+  for (let i = messages.length - 1; i >= 0; i--)
+    if (messages[i]!.trackingId === trackingId) return messages.length - 1 - i
+  return -1
+}
+
+/** The sequence number the save gives the last message with `trackingId`, or `null` if none has it. */
+function messageSeqOf(messages: readonly Message[], seqs: readonly number[], trackingId: string): number | null {
+  const fromEnd = lastIndexOf(messages, trackingId)
+  return fromEnd < 0 ? null : seqs[messages.length - 1 - fromEnd]!
 }

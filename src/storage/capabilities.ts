@@ -1,10 +1,11 @@
 /**
  * What the connected server is and can do, detected at run time (once per client).
  *
- * The library only relies on the subset every supported engine implements (DESIGN §4). Anything
- * beyond it is looked up here and has a fallback.
+ * The library only relies on the subset every supported engine implements. Anything beyond it is
+ * looked up here and has a fallback.
  */
 import type { MongoClient } from 'mongodb'
+import { mapDriverErrors } from './driver-errors.js'
 
 export interface ServerCapabilities {
   engine: 'mongodb' | 'ferretdb'
@@ -29,7 +30,7 @@ const cache = new WeakMap<MongoClient, Promise<ServerCapabilities>>()
 export function detectCapabilities(client: MongoClient): Promise<ServerCapabilities> {
   let pending = cache.get(client)
   if (!pending) {
-    pending = probe(client)
+    pending = mapDriverErrors('detect server capabilities', () => probe(client))
     cache.set(client, pending)
     pending.catch(() => cache.delete(client))
   }

@@ -16,7 +16,11 @@ import {
   type SnapshotDocument,
   type StorageDocument,
 } from './schema.js'
+import { withDeadlines } from './deadline.js'
 import { withRetry } from './retry.js'
+
+/** Database used when `databaseName` is not given. */
+export const DEFAULT_DATABASE_NAME = 'strands_sessions'
 
 export interface SessionCollections {
   readonly db: Db
@@ -58,17 +62,18 @@ export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
   storage: [],
 }
 
+/** The collections of `db` (names prefixed by `prefix`); each call honours the deadline in force. */
 export function openCollections(db: Db, prefix = ''): SessionCollections {
   const name = (key: CollectionKey) => `${prefix}${COLLECTIONS[key]}`
   return {
     db,
-    sessions: db.collection<SessionDocument>(name('sessions')),
-    messages: db.collection<MessageDocument>(name('messages')),
-    snapshots: db.collection<SnapshotDocument>(name('snapshots')),
-    snapshotChunks: db.collection<SnapshotChunkDocument>(name('snapshotChunks')),
-    feedback: db.collection<FeedbackDocument>(name('feedback')),
-    guardrailEvents: db.collection<GuardrailEventDocument>(name('guardrailEvents')),
-    storage: db.collection<StorageDocument>(name('storage')),
+    sessions: withDeadlines(db.collection<SessionDocument>(name('sessions'))),
+    messages: withDeadlines(db.collection<MessageDocument>(name('messages'))),
+    snapshots: withDeadlines(db.collection<SnapshotDocument>(name('snapshots'))),
+    snapshotChunks: withDeadlines(db.collection<SnapshotChunkDocument>(name('snapshotChunks'))),
+    feedback: withDeadlines(db.collection<FeedbackDocument>(name('feedback'))),
+    guardrailEvents: withDeadlines(db.collection<GuardrailEventDocument>(name('guardrailEvents'))),
+    storage: withDeadlines(db.collection<StorageDocument>(name('storage'))),
   }
 }
 

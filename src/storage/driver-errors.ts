@@ -41,9 +41,31 @@ const REASON_TEXT: Record<DatabaseUnavailableError['reason'], string> = {
   timeout: 'the MongoDB operation ran past its deadline',
 }
 
+/** Whether `error` comes from the driver or the connection under it (and not, say, a user's hook). */
+export function isDriverError(error: unknown): boolean {
+  return error instanceof MongoError || unavailableReason(error) !== undefined
+}
+
 /**
- * The library's error for `error` thrown while doing `what` (e.g. "save session 'abc'"). Errors
- * that are already the library's own pass through unchanged.
+ * The library's error for a driver error thrown while doing `what` (e.g. "save session 'abc'").
+ * Anything else — the library's own errors, errors thrown by a user's hook — is returned unchanged.
+ */
+export function wrapDriverError(error: unknown, what: string, deadlineMs?: number): unknown {
+  // Storage code may already have wrapped the driver error: classify the driver error itself.
+  const original = error instanceof StorageOperationError && isDriverError(error.cause) ? error.cause : error
+  if (deadlineMs !== undefined && !(original instanceof MongoSessionError)) {
+    // The deadline fired: whatever the driver made of the abort, the cause is the deadline.
+    return new DatabaseUnavailableError('timeout', `${what}: no answer from MongoDB within ${deadlineMs} ms`, {
+      cause: original,
+    })
+  }
+  if (original !== error && unavailableReason(original) === undefined) return error
+  return isDriverError(original) ? toLibraryError(original, what) : error
+}
+
+/**
+ * The library's error for `error` thrown while doing `what`. Errors that are already the
+ * library's own pass through unchanged; anything else becomes a `StorageOperationError`.
  */
 export function toLibraryError(error: unknown, what: string): MongoSessionError {
   if (error instanceof MongoSessionError) return error
@@ -59,11 +81,11 @@ export function toLibraryError(error: unknown, what: string): MongoSessionError 
   })
 }
 
-/** Runs `operation`, rethrowing any failure as the library's typed error. */
+/** Runs `operation`, rethrowing a driver failure as the library's typed error. */
 export async function mapDriverErrors<T>(what: string, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation()
   } catch (error) {
-    throw toLibraryError(error, what)
+    throw wrapDriverError(error, what)
   }
 }

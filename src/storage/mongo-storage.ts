@@ -10,7 +10,7 @@ import { StorageError, type Storage } from '@strands-agents/sdk'
 import { Binary, MongoClient, type Collection } from 'mongodb'
 import { ConfigurationError } from '../errors.js'
 import { describeError } from '../logging.js'
-import { DEFAULT_DATABASE_NAME } from '../session/defaults.js'
+import { DEFAULT_DATABASE_NAME } from './collections.js'
 import { openCollections } from './collections.js'
 import type { StorageDocument } from './schema.js'
 
@@ -25,7 +25,7 @@ export interface MongoStorageOptions {
   prefix?: string
 }
 
-/** The SDK's marker for storages that are already namespaced (see strands-ts.md §1.7). */
+/** The SDK's marker for storages that are already namespaced. */
 const NAMESPACED = Symbol.for('strands.storage.namespaced')
 
 function normaliseKey(key: string): string {

@@ -25,6 +25,15 @@ export function isTransientError(error: unknown): boolean {
   return false
 }
 
+/**
+ * Whether a step that failed with `error` is worth running again at once. Not after a server
+ * selection timeout: the driver has already waited its full timeout for a server, and trying again
+ * would only multiply the time the caller waits for an answer that the database is unavailable.
+ */
+function worthRetrying(error: unknown): boolean {
+  return isTransientError(error) && !(error instanceof MongoServerSelectionError)
+}
+
 export async function withRetry<T>(what: string, run: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const attempts = options.attempts ?? 4
   const baseDelayMs = options.baseDelayMs ?? 50
@@ -32,7 +41,7 @@ export async function withRetry<T>(what: string, run: () => Promise<T>, options:
     try {
       return await run()
     } catch (error) {
-      if (attempt >= attempts || !isTransientError(error)) throw error
+      if (attempt >= attempts || !worthRetrying(error)) throw error
       const delay = baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)
       log.debug({ step: what, attempt, delay_ms: Math.round(delay) }, 'transient MongoDB error, retrying')
       await new Promise((resolve) => setTimeout(resolve, delay))

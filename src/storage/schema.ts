@@ -1,7 +1,7 @@
 /**
  * The stored documents: one place that says what every collection holds.
  *
- * Field names are snake_case (as in the seed's wire formats). Identifiers that appear in dotted
+ * Field names are snake_case (as in the notification wire formats). Identifiers that appear in dotted
  * update paths (session ids, agent ids, orchestrator ids) are validated against the SDK's rule
  * `^[a-z0-9_-]+$` before use, so they can never form an operator or a nested path. User-supplied
  * JSON (tool inputs, app state, metadata values…) goes through `encodeValue` (see `encoding.ts`),
@@ -39,6 +39,11 @@ export const SCHEMA_VERSION = 1
 export interface SeqRange {
   first: number
   last: number
+}
+
+/** The path of an agent's entry in the session document, or of one of its fields (`agents.<id>.<field>`). */
+export function agentField(agentId: string, field?: string): string {
+  return field ? `agents.${agentId}.${field}` : `agents.${agentId}`
 }
 
 /**

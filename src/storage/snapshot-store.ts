@@ -159,7 +159,7 @@ export class MongoSnapshotStorage implements SnapshotStorage {
     await this.#collections.snapshots.deleteMany({ session_id: params.sessionId })
   }
 
-  // The SDK never calls these (strands-ts.md §1.4); kept trivially correct for the interface.
+  // The SDK's SessionManager never calls these; kept trivially correct for the interface.
   async loadManifest(): Promise<SnapshotManifest> {
     return { schemaVersion: '1.0', updatedAt: new Date().toISOString() } as SnapshotManifest
   }

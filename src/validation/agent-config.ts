@@ -2,7 +2,7 @@
  * Validation of agent configuration written through the API (`updateAgentConfig`, `setPromptMetadata`).
  */
 import { ValidationError } from '../errors.js'
-import type { Metadata } from '../hooks/types.js'
+import type { Metadata } from '../model/types.js'
 import { validateMetadataUpdate } from './metadata.js'
 import { containsLoneSurrogate } from './text.js'
 

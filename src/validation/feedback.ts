@@ -4,7 +4,7 @@
  * per-rating counts and SNS routing can never see a value they do not know.
  */
 import { ValidationError } from '../errors.js'
-import { MAX_FEEDBACK_COMMENT_LENGTH, type FeedbackInput, type FeedbackRating } from '../hooks/types.js'
+import { MAX_FEEDBACK_COMMENT_LENGTH, type FeedbackInput, type FeedbackRating } from '../model/types.js'
 import { validateIdentifier } from './identifiers.js'
 import { hasLoneSurrogate } from './text.js'
 

@@ -13,7 +13,7 @@
  * {@link ValidationError} naming the key, and nothing is written.
  */
 import { ValidationError } from '../errors.js'
-import type { Metadata, MetadataValue } from '../hooks/types.js'
+import type { Metadata, MetadataValue } from '../model/types.js'
 import { hasLoneSurrogate } from './text.js'
 
 /** Limits applied to metadata. Exported so docs, tests and callers share one source of truth. */

@@ -7,9 +7,9 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createSqsSender } from '../../src/aws/index.js'
 import { ConfigurationError } from '../../src/errors.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
-import { createNotification, newEventId } from '../../src/hooks/outbox-notification.js'
-import type { Notification, NotificationSender } from '../../src/hooks/types.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
+import { createNotification, newEventId } from '../../src/notifications/outbox-notification.js'
+import type { Notification, NotificationSender } from '../../src/model/types.js'
 import { startFauxqs } from '../support/fauxqs.js'
 import { createQueue, drain } from './support/aws.js'
 
@@ -78,19 +78,29 @@ describe('NotificationDispatcher', () => {
         throw new Error('AWS is down')
       },
     }
+    const throwing: NotificationSender = {
+      channel: 'test',
+      send: () => {
+        throw new Error('not even a promise')
+      },
+    }
     const dispatcher = new NotificationDispatcher({ sendTimeoutMs: 50, maxAttempts: 2, baseDelayMs: 1 })
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {})
     try {
-      const started = performance.now()
-      dispatcher.enqueue(note('h', 0), hanging)
-      dispatcher.enqueue(note('f', 0), failing)
-      expect(performance.now() - started).toBeLessThan(20)
-      expect(dispatcher.stats().pending).toBe(2)
+      // Synchronous: it hands back nothing to wait on, and control returns while no send has
+      // settled (one of them never will).
+      const returned: unknown[] = [
+        dispatcher.enqueue(note('h', 0), hanging),
+        dispatcher.enqueue(note('f', 0), failing),
+        dispatcher.enqueue(note('t', 0), throwing),
+      ]
+      expect(returned).toEqual([undefined, undefined, undefined])
+      expect(dispatcher.stats()).toEqual({ sent: 0, failed: 0, retried: 0, pending: 3 })
       await dispatcher.flush()
     } finally {
       spy.mockRestore()
     }
-    expect(dispatcher.stats()).toEqual({ sent: 0, failed: 2, retried: 2, pending: 0 })
+    expect(dispatcher.stats()).toEqual({ sent: 0, failed: 3, retried: 3, pending: 0 })
   })
 
   it('retries transient errors with exponential backoff and jitter, then succeeds', async () => {
@@ -183,6 +193,86 @@ describe('NotificationDispatcher', () => {
       spy.mockRestore()
     }
     expect(dispatcher.stats()).toEqual({ sent: 0, failed: 1, retried: 1, pending: 0 })
+  })
+
+  it('flush({ timeoutMs }) resolves at the bound, reporting what is still pending (fake clock)', async () => {
+    vi.useFakeTimers()
+    const spy = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      let attempts = 0
+      const down: NotificationSender = {
+        channel: 'test',
+        send: async () => {
+          attempts += 1
+          throw new Error('AWS is down')
+        },
+      }
+      // An outage with a long retry budget: unbounded, this flush would take 20 × 99 s.
+      const dispatcher = new NotificationDispatcher({ maxAttempts: 100, baseDelayMs: 1_000, maxDelayMs: 1_000 })
+      for (let i = 0; i < 20; i += 1) dispatcher.enqueue(note('outage', i), down)
+      let result: unknown
+      const flushing = dispatcher.flush({ timeoutMs: 5_000 }).then((r) => (result = r))
+      await vi.advanceTimersByTimeAsync(4_999)
+      expect(result).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(1)
+      await flushing
+      expect(result).toEqual({ delivered: 0, failed: 0, pending: 20, timedOut: true })
+      expect(attempts).toBeGreaterThan(1) // it was retrying meanwhile
+      expect(dispatcher.stats()).toMatchObject({ sent: 0, failed: 0, pending: 20 })
+    } finally {
+      spy.mockRestore()
+      vi.useRealTimers()
+    }
+  })
+
+  it('flush() without options is bounded by flushTimeoutMs; counts only what was queued before the call', async () => {
+    vi.useFakeTimers()
+    const spies = [vi.spyOn(console, 'warn'), vi.spyOn(console, 'error')].map((s) => s.mockImplementation(() => {}))
+    try {
+      const permanent = Object.assign(new Error('bad ARN'), { name: 'Permanent' })
+      const sender = recordingSender({
+        fail: (n) => (n.sessionId === 'perm' ? permanent : n.sessionId === 'down' ? new Error('timeout') : undefined),
+      })
+      const dispatcher = new NotificationDispatcher({ flushTimeoutMs: 2_000, maxAttempts: 1_000, baseDelayMs: 100 })
+      dispatcher.enqueue(note('ok', 0), sender)
+      dispatcher.enqueue(note('ok', 1), sender)
+      dispatcher.enqueue(note('perm', 0), sender)
+      dispatcher.enqueue(note('down', 0), sender)
+      let result: unknown
+      const flushing = dispatcher.flush().then((r) => (result = r))
+      dispatcher.enqueue(note('ok', 2), sender) // after the call: not counted
+      await vi.advanceTimersByTimeAsync(1_999)
+      expect(result).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(1)
+      await flushing
+      expect(result).toEqual({ delivered: 2, failed: 1, pending: 1, timedOut: true })
+      expect(sender.sent.map((s) => `${s.sessionId}:${s.seq}`)).toEqual(['ok:0', 'ok:1', 'ok:2'])
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+      vi.useRealTimers()
+    }
+  })
+
+  it('flush resolves early with the counts when everything is settled; Infinity waits for all', async () => {
+    const sender = recordingSender({
+      fail: (n, attempt) => (n.payload.seq === 1 && attempt < 2 ? new Error('blip') : undefined),
+    })
+    const dispatcher = new NotificationDispatcher({ baseDelayMs: 1 })
+    for (let i = 0; i < 3; i += 1) dispatcher.enqueue(note('e', i), sender)
+    expect(await dispatcher.flush({ timeoutMs: Infinity })).toEqual({
+      delivered: 3,
+      failed: 0,
+      pending: 0,
+      timedOut: false,
+    })
+    expect(await dispatcher.flush()).toEqual({ delivered: 0, failed: 0, pending: 0, timedOut: false })
+  })
+
+  it('rejects a nonsensical flush bound', async () => {
+    const dispatcher = new NotificationDispatcher()
+    await expect(dispatcher.flush({ timeoutMs: -1 })).rejects.toThrow(ConfigurationError)
+    await expect(dispatcher.flush({ timeoutMs: Number.NaN })).rejects.toThrow(ConfigurationError)
+    expect(() => new NotificationDispatcher({ flushTimeoutMs: -5 })).toThrow(ConfigurationError)
   })
 
   it('rejects nonsensical options', () => {

@@ -8,9 +8,9 @@ import { SQSClient } from '@aws-sdk/client-sqs'
 import type { Message } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
-import { createNotification } from '../../src/hooks/outbox-notification.js'
-import { relayPendingNotifications, startOutboxRelay } from '../../src/hooks/outbox-relay.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
+import { createNotification } from '../../src/notifications/outbox-notification.js'
+import { relayPendingNotifications, startOutboxRelay } from '../../src/notifications/outbox-relay.js'
 import {
   claimOutbox,
   fromOutboxEntry,
@@ -18,8 +18,8 @@ import {
   releaseOutbox,
   toOutboxEntry,
   type OutboxEntryDocument,
-} from '../../src/hooks/outbox.js'
-import type { NotificationSender } from '../../src/hooks/types.js'
+} from '../../src/notifications/outbox.js'
+import type { NotificationSender } from '../../src/model/types.js'
 import { startFauxqs, type RunningFauxqs } from '../support/fauxqs.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 import { createQueue, createTopicWithQueues, drain } from './support/aws.js'

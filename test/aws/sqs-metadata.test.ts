@@ -7,7 +7,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { ConfigurationError } from '../../src/errors.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
 import { configureLogger, type Logger } from '../../src/logging.js'
 import { startFauxqs, type RunningFauxqs } from '../support/fauxqs.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
@@ -129,6 +129,30 @@ describe('createMetadataSqsHook against fauxqs', () => {
     }
     const [message] = await drain(fauxqs, queueUrl, 1)
     expect(parse(message!.Body).metadata).toEqual({ a: 1, due: '2025-01-02T03:04:05.006Z' })
+  })
+
+  it('metadataFields: null (Python None) sends every field, like undefined', async () => {
+    const hook = createMetadataSqsHook({ queueUrl, metadataFields: null, client: fauxqs.sqs })
+    await harness.createSession('null-fields')
+    await harness.updateMetadata('null-fields', hook, { a: 1, b: 'two' })
+    await dispatcher.flush()
+    const [message] = await drain(fauxqs, queueUrl, 1)
+    expect(parse(message!.Body).metadata).toEqual({ a: 1, b: 'two' })
+  })
+
+  it("timestampFormat: 'python' writes the timestamp as the Python version did (no zone, microseconds)", async () => {
+    const hook = createMetadataSqsHook({
+      queueUrl,
+      metadataFields: ['status'],
+      client: fauxqs.sqs,
+      timestampFormat: 'python',
+    })
+    await harness.createSession('python-ts')
+    await harness.updateMetadata('python-ts', hook, { status: 'processing' })
+    await dispatcher.flush()
+    const [message] = await drain(fauxqs, queueUrl, 1)
+    const { timestamp } = parse(message!.Body) as { timestamp: string }
+    expect(timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}000)?$/)
   })
 
   it('seed "Production Example": queue URL from an environment variable', async () => {

@@ -15,7 +15,7 @@ import {
   type WebSocketConnectionRegistry,
 } from '../../src/aws/index.js'
 import { ConfigurationError, NotFoundError, ValidationError } from '../../src/errors.js'
-import { NotificationDispatcher } from '../../src/hooks/dispatcher.js'
+import { NotificationDispatcher } from '../../src/notifications/dispatcher.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 import { HookHarness } from './support/harness.js'
 
@@ -175,6 +175,22 @@ describe('createMetadataWebSocketHook', () => {
     expect(failing.get('flaky-viewer')).toBe(0)
     expect(dispatcher.stats()).toMatchObject({ sent: 1, failed: 0 })
     expect(posts.map((p) => p.connectionId).sort()).toEqual(['flaky-viewer', 'ok-viewer'])
+  })
+
+  it("timestampFormat: 'python-utc' writes the timestamp as Python's aware isoformat()", async () => {
+    const hook = createMetadataWebSocketHook({
+      endpoint,
+      metadataFields: ['status'],
+      client,
+      connections: registry,
+      timestampFormat: 'python-utc',
+    })
+    await harness.createSession('ws-ts')
+    await registry.register('ws-ts', 'viewer')
+    await harness.updateMetadata('ws-ts', hook, { status: 'x' })
+    await dispatcher.flush()
+    const { timestamp } = JSON.parse(posts[0]!.body) as { timestamp: string }
+    expect(timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3}000)?\+00:00$/)
   })
 
   it('malformed endpoints fail at creation with a ConfigurationError', () => {

@@ -5,7 +5,8 @@ import { buildChatApp } from '../../examples/chat-api/app.js'
 import { startLocalAws, type ExampleAws } from '../../examples/shared/local-aws.js'
 import { receiveMessages, snsNotificationOf } from '../../examples/shared/queues.js'
 import { createModel } from '../../examples/shared/support-agent.js'
-import { createFeedbackSnsHook, createMetadataSqsHook, MongoDBSessionManagerFactory } from '../../src/index.js'
+import { MongoDBSessionManagerFactory } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let db: TestDatabase

@@ -1,9 +1,12 @@
 /** The Lambda example, invoked as Lambda does: call the handler, and when it resolves the notifications are out. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServer } from 'node:net'
+import { SQSClient } from '@aws-sdk/client-sqs'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createHandler, handler, type HttpEvent } from '../../examples/lambda/handler.js'
 import { startLocalAws, type ExampleAws } from '../../examples/shared/local-aws.js'
 import { receiveMessages, snsNotificationOf } from '../../examples/shared/queues.js'
-import { createFeedbackSnsHook, createMetadataSqsHook, MongoDBSessionManagerFactory } from '../../src/index.js'
+import { MongoDBSessionManagerFactory } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook } from '../../src/aws/index.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let db: TestDatabase
@@ -73,6 +76,50 @@ describe('Lambda handler example', () => {
     expect((await handle(event('GET', '/nowhere'))).statusCode).toBe(404)
     expect(await db.db.collection('feedback').countDocuments({ session_id: 'lambda-2' })).toBe(0)
     expect(await db.db.collection('sessions').countDocuments({ _id: 'lambda-2' as never })).toBe(0)
+  })
+
+  it('with AWS unreachable, returns within the flush budget the Lambda context allows, reporting the backlog', async () => {
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    const down = new SQSClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    })
+    const outage = new MongoDBSessionManagerFactory({
+      client: db.client,
+      databaseName: db.databaseName,
+      metadataHook: createMetadataSqsHook({
+        queueUrl: `http://127.0.0.1:${port}/000000000000/down`,
+        metadataFields: ['status'],
+        client: down,
+      }),
+      // Retries that outlast any flush bound: 1 000 attempts, 1 s apart. (Not closed: close() waits for
+      // them; the client is the test's own.)
+      dispatcherOptions: { maxAttempts: 1_000, baseDelayMs: 1_000, maxDelayMs: 1_000 },
+    })
+    const warnings: string[] = []
+    const spies = [
+      vi.spyOn(console, 'warn').mockImplementation((m: string) => void warnings.push(m)),
+      vi.spyOn(console, 'error').mockImplementation(() => {}),
+    ]
+    try {
+      // 1.3 s left in the invocation, 1 s kept for the response: a 300 ms flush bound.
+      const context = { getRemainingTimeInMillis: () => 1_300 }
+      const result = await createHandler(outage)(
+        event('PATCH', '/sessions/lambda-4/metadata', { status: 'x' }),
+        context,
+      )
+      expect(result.statusCode).toBe(200)
+      expect(outage.dispatcher.stats().pending).toBe(1)
+      expect(warnings.some((w) => w.startsWith('1 notification(s) still pending after the flush bound'))).toBe(true)
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+      down.destroy()
+    }
   })
 
   it('the environment-configured handler works the same (AWS_ENDPOINT_URL pointing at fauxqs)', async () => {

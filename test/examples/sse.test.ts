@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLocalAws, type ExampleAws } from '../../examples/shared/local-aws.js'
 import { parseMetadataEvent } from '../../examples/sse/consumer.js'
 import { createSseServer, type SseServer } from '../../examples/sse/server.js'
-import { createMetadataSqsHook, MongoDBSessionManagerFactory } from '../../src/index.js'
+import { MongoDBSessionManagerFactory } from '../../src/index.js'
+import { createMetadataSqsHook } from '../../src/aws/index.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 /** A minimal EventSource over fetch: collects `event`/`data` frames from a real HTTP stream. */

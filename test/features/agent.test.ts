@@ -1,14 +1,14 @@
-import { Agent, tool, type LocalAgent, type Plugin } from '@strands-agents/sdk'
+import { Agent, tool } from '@strands-agents/sdk'
+import { MongoClient } from 'mongodb'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { NotFoundError, ValidationError } from '../../src/errors.js'
 import { extractPoliciesTriggered, traceAction } from '../../src/features/guardrails.js'
 import type { InvocationMetricsRecord } from '../../src/features/metrics.js'
-import { SessionData } from '../../src/features/session-data.js'
 import { MongoDBSessionManager } from '../../src/session/manager.js'
-import { openCollections } from '../../src/storage/collections.js'
 import { ScriptedModel, type ScriptedTurn } from '../../src/testing/scripted-model.js'
+import { startFaultProxy } from '../support/fault-proxy.js'
 import { openFeaturesDatabase, type FeaturesTestContext } from './support.js'
 
 let ctx: FeaturesTestContext
@@ -22,19 +22,21 @@ afterAll(async () => {
   await ctx.db.cleanup()
 })
 
-/** The test's stand-in for the manager wiring: a plugin that registers the session-data hooks. */
-function sessionDataPlugin(data: SessionData): Plugin {
-  return { name: 'test-session-data', initAgent: (agent: LocalAgent) => void data.registerAgentHooks(agent) }
-}
-
-function setup(script: ScriptedTurn[], options: { systemPrompt?: string; tools?: unknown[]; data?: SessionData } = {}) {
+function setup(
+  script: ScriptedTurn[],
+  options: { systemPrompt?: string; tools?: unknown[]; client?: MongoClient } = {},
+) {
   const sessionId = sid()
-  const manager = new MongoDBSessionManager({ sessionId, client: ctx.db.client, databaseName: ctx.db.databaseName })
-  const data = options.data ?? new SessionData({ collections: ctx.collections, sessionId })
+  const manager = new MongoDBSessionManager({
+    sessionId,
+    client: options.client ?? ctx.db.client,
+    databaseName: ctx.db.databaseName,
+  })
+  // The manager's own session-data API reads what the turn pipeline wrote.
+  const data = manager
   const agent = new Agent({
     model: new ScriptedModel(script),
     sessionManager: manager,
-    plugins: [sessionDataPlugin(data)],
     ...(options.systemPrompt !== undefined && { systemPrompt: options.systemPrompt }),
     ...(options.tools !== undefined && { tools: options.tools as never }),
     printer: false,
@@ -142,40 +144,6 @@ describe('metrics', () => {
     expect(summary.session).toMatchObject({ toolCalls: 1, toolErrors: 1 })
     expect(summary.agents.agent!.tools.broken).toMatchObject({ calls: 1, errors: 1 })
   })
-
-  it('a metrics store that fails never fails the invocation', async () => {
-    const sessionId = sid()
-    const other = await ctx.db.newClient()
-    const dead = openCollections(other.db(ctx.db.databaseName))
-    await other.close()
-    const data = new SessionData({ collections: dead, sessionId })
-    const manager = new MongoDBSessionManager({ sessionId, client: ctx.db.client, databaseName: ctx.db.databaseName })
-    const agent = new Agent({
-      model: new ScriptedModel([{ text: 'fine' }]),
-      sessionManager: manager,
-      plugins: [sessionDataPlugin(data)],
-      printer: false,
-    } as never)
-    const result = await agent.invoke('hello')
-    expect(result.stopReason).toBe('endTurn')
-  })
-
-  it('registering twice on the same agent does not double-count', async () => {
-    const sessionId = sid()
-    const data = new SessionData({ collections: ctx.collections, sessionId })
-    const manager = new MongoDBSessionManager({ sessionId, client: ctx.db.client, databaseName: ctx.db.databaseName })
-    const agent = new Agent({
-      model: new ScriptedModel([{ text: 'once' }]),
-      sessionManager: manager,
-      plugins: [
-        sessionDataPlugin(data),
-        { name: 'again', initAgent: (a: LocalAgent) => void data.registerAgentHooks(a) },
-      ],
-      printer: false,
-    } as never)
-    await agent.invoke('hi')
-    expect((await data.getMetricsSummary()).session.invocations).toBe(1)
-  })
 })
 
 describe('agent configuration', () => {
@@ -231,7 +199,11 @@ describe('agent configuration', () => {
     await expect(data.getMessageCount('nobody')).rejects.toBeInstanceOf(NotFoundError)
     const raw = await ctx.collections.sessions.findOne({ _id: sessionId })
     expect(Object.keys(raw!.agents)).toEqual(['agent'])
-    const missing = new SessionData({ collections: ctx.collections, sessionId: sid() })
+    const missing = new MongoDBSessionManager({
+      sessionId: sid(),
+      client: ctx.db.client,
+      databaseName: ctx.db.databaseName,
+    })
     await expect(missing.getAgentConfig('agent')).rejects.toMatchObject({ resource: 'session' })
     expect(await missing.listAgents()).toEqual([])
   })
@@ -364,20 +336,70 @@ describe('guardrail audit', () => {
   })
 
   it('a failing audit store never breaks the redaction', async () => {
+    const proxy = await startFaultProxy(ctx.db.uri)
+    const client = await new MongoClient(proxy.uri).connect()
+    try {
+      // Every insert into the audit collection loses its connection; everything else goes through.
+      proxy.failCommandsOn('insert', 'guardrail_events')
+      const { agent, sessionId } = setup([{ text: 'x', redactInput: '[redacted]', trace: bedrockTrace }], { client })
+      await agent.invoke('bad')
+      expect(agent.messages[0]!.content[0]).toMatchObject({ text: '[redacted]' })
+      const stored = await ctx.collections.messages.findOne({ session_id: sessionId, seq: 0 })
+      expect(JSON.stringify(stored!.content)).toContain('[redacted]')
+      expect(await ctx.collections.guardrailEvents.countDocuments({ session_id: sessionId })).toBe(0)
+    } finally {
+      await client.close()
+      await proxy.close()
+    }
+  })
+})
+
+describe('metrics in every saveLatestOn mode', () => {
+  it.each(['message', 'invocation', 'trigger'] as const)(
+    "saveLatestOn '%s': the final assistant message carries the invocation's metrics once saved, and totals count it",
+    async (saveLatestOn) => {
+      const sessionId = sid()
+      const manager = new MongoDBSessionManager({
+        sessionId,
+        client: ctx.db.client,
+        databaseName: ctx.db.databaseName,
+        saveLatestOn,
+        // 'trigger' saves only when the trigger says so: here, after every invocation.
+        ...(saveLatestOn === 'trigger' && { snapshotTrigger: () => true }),
+      })
+      const agent = new Agent({
+        model: new ScriptedModel([{ text: 'one', usage: { inputTokens: 10, outputTokens: 2 } }]),
+        sessionManager: manager,
+        printer: false,
+      })
+      await agent.invoke('hello')
+      const final = await ctx.collections.messages.findOne({
+        session_id: sessionId,
+        tracking_id: agent.messages.at(-1)!.trackingId,
+      })
+      expect((final!.invocation_metrics as unknown as InvocationMetricsRecord).usage.input_tokens).toBe(10)
+      expect((await manager.getMetricsSummary()).session).toMatchObject({ invocations: 1, inputTokens: 10 })
+    },
+  )
+
+  it("saveLatestOn 'trigger' without a save still counts the invocation in the totals", async () => {
     const sessionId = sid()
-    const other = await ctx.db.newClient()
-    const dead = openCollections(other.db(ctx.db.databaseName))
-    await other.close()
-    const manager = new MongoDBSessionManager({ sessionId, client: ctx.db.client, databaseName: ctx.db.databaseName })
+    const manager = new MongoDBSessionManager({
+      sessionId,
+      client: ctx.db.client,
+      databaseName: ctx.db.databaseName,
+      saveLatestOn: 'trigger',
+    })
     const agent = new Agent({
-      model: new ScriptedModel([{ text: 'x', redactInput: '[redacted]', trace: bedrockTrace }]),
+      model: new ScriptedModel([{ text: 'one', usage: { inputTokens: 10, outputTokens: 2 } }, { text: 'two' }]),
       sessionManager: manager,
-      plugins: [sessionDataPlugin(new SessionData({ collections: dead, sessionId }))],
       printer: false,
-    } as never)
-    await agent.invoke('bad')
-    expect(agent.messages[0]!.content[0]).toMatchObject({ text: '[redacted]' })
-    const stored = await ctx.collections.messages.findOne({ session_id: sessionId, seq: 0 })
-    expect(JSON.stringify(stored!.content)).toContain('[redacted]')
+    })
+    await agent.invoke('first')
+    await manager.saveSnapshot({ target: agent, isLatest: true }) // the agent now exists in storage
+    await agent.invoke('second')
+    // The first invocation ran before anything of the agent was stored: there were no totals to add
+    // to. The second, with nothing saved after it, is counted against the stored agent.
+    expect((await manager.getMetricsSummary()).session.invocations).toBe(1)
   })
 })

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ValidationError } from '../../src/errors.js'
 import { SessionData } from '../../src/features/session-data.js'
-import type { Metadata } from '../../src/hooks/types.js'
+import type { Metadata } from '../../src/model/types.js'
 import { METADATA_LIMITS } from '../../src/validation/metadata.js'
 import { openFeaturesDatabase, snapshotSession, type FeaturesTestContext } from './support.js'
 

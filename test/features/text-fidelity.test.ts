@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ValidationError } from '../../src/errors.js'
 import { SessionData } from '../../src/features/session-data.js'
-import type { Feedback } from '../../src/hooks/types.js'
+import type { Feedback } from '../../src/model/types.js'
 import { openFeaturesDatabase, seedAgent, snapshotSession, type FeaturesTestContext } from './support.js'
 
 let ctx: FeaturesTestContext

@@ -5,10 +5,6 @@
 import { Agent, NullConversationManager } from '@strands-agents/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  createFeedbackSnsHook,
-  createMetadataSqsHook,
-  createSnsSender,
-  createSqsSender,
   MongoDBSessionManager,
   MongoDBSessionManagerFactory,
   NotificationDispatcher,
@@ -16,6 +12,7 @@ import {
   ValidationError,
   type MongoDBSessionManagerOptions,
 } from '../../src/index.js'
+import { createFeedbackSnsHook, createMetadataSqsHook, createSnsSender, createSqsSender } from '../../src/aws/index.js'
 import { ScriptedModel } from '../../src/testing/index.js'
 import { createQueue, createTopicWithQueues, drain, sqsAttributes, type TopicWithQueues } from '../aws/support/aws.js'
 import { testAgent } from '../support/agents.js'

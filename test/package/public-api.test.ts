@@ -7,6 +7,7 @@ import { SessionManager } from '@strands-agents/sdk'
 import { describe, expect, it } from 'vitest'
 import * as api from '../../src/index.js'
 import * as testing from '../../src/testing/index.js'
+import * as aws from '../../src/aws/index.js'
 
 describe('public API', () => {
   it('exports exactly these runtime values', () => {
@@ -17,7 +18,6 @@ describe('public API', () => {
       'DEFAULT_DATABASE_NAME',
       'DatabaseUnavailableError',
       'DocumentTooLargeError',
-      'EVENT_ID_ATTRIBUTE',
       'LOGGER_NAMESPACE',
       'MAX_FEEDBACK_COMMENT_LENGTH',
       'MongoDBSessionManager',
@@ -29,37 +29,39 @@ describe('public API', () => {
       'SessionConflictError',
       'StorageOperationError',
       'ValidationError',
-      'buildFeedbackMessage',
-      'buildFeedbackSubject',
-      'buildMetadataEvent',
+      'checkDeployment',
       'closeGlobalFactory',
       'configureLogger',
-      'createFeedbackSnsHook',
-      'createMetadataSqsHook',
-      'createMetadataWebSocketHook',
       'createMongoDBSessionManager',
-      'createSnsSender',
-      'createSqsSender',
       'createWebSocketConnectionRegistry',
-      'createWebSocketSender',
       'deleteSessions',
       'detectCapabilities',
       'fromOutboxEntry',
       'getGlobalFactory',
       'initializeGlobalFactory',
-      'isFeedbackSnsHookAvailable',
-      'isMetadataSqsHookAvailable',
-      'isMetadataWebSocketHookAvailable',
-      'isPermanentAwsError',
       'listSessions',
       'logWrites',
       'recountFeedback',
       'relayPendingNotifications',
-      'serializeMetadataEvent',
       'startOutboxRelay',
       'toOutboxEntry',
     ])
     expect(Object.keys(testing).sort()).toEqual(['ScriptedModel'])
+    // The AWS hooks, senders and wire formats: their own entry, so the root never loads an AWS package.
+    expect(Object.keys(aws).sort()).toEqual(
+      expect.arrayContaining([
+        'createFeedbackSnsHook',
+        'createMetadataSqsHook',
+        'createMetadataWebSocketHook',
+        'isFeedbackSnsHookAvailable',
+        'isMetadataSqsHookAvailable',
+        'isMetadataWebSocketHookAvailable',
+        'buildMetadataEvent',
+        'EVENT_ID_ATTRIBUTE',
+      ]),
+    )
+    const shared = Object.keys(api).filter((name) => name in aws)
+    expect(shared).toEqual(['createWebSocketConnectionRegistry'])
   })
 
   it('is a subclass of the SDK SessionManager, so Agent, Graph and Swarm accept it', () => {
@@ -73,16 +75,20 @@ describe('public API', () => {
       new api.SessionConflictError('s', 'a', 'd'),
       new api.DocumentTooLargeError('m', 2, 1),
       new api.StorageOperationError('x'),
+      new api.DatabaseUnavailableError('timeout', 'x'),
       new api.ConfigurationError('x'),
       new api.ClosedError('x'),
     ]
     for (const error of errors) expect(error).toBeInstanceOf(api.MongoSessionError)
+    // Only an unavailable database is worth retrying as is.
+    expect(errors.map((e) => e.retryable)).toEqual([false, false, false, false, false, true, false, false])
     expect(errors.map((e) => e.code)).toEqual([
       'MSM_VALIDATION',
       'MSM_NOT_FOUND',
       'MSM_CONFLICT',
       'MSM_DOCUMENT_TOO_LARGE',
       'MSM_STORAGE',
+      'MSM_UNAVAILABLE',
       'MSM_CONFIGURATION',
       'MSM_CLOSED',
     ])
@@ -93,6 +99,7 @@ describe('public API', () => {
     expect(pkg.type).toBe('module')
     expect(Object.keys(pkg.exports['.'])[0]).toBe('types')
     expect(Object.keys(pkg.exports['./testing'])[0]).toBe('types')
+    expect(Object.keys(pkg.exports['./aws'])[0]).toBe('types')
     expect(pkg.dependencies['@strands-agents/sdk']).toBeUndefined()
     expect(pkg.peerDependencies['@strands-agents/sdk']).toBeDefined()
     expect(pkg.peerDependencies.zod).toBeDefined()

@@ -6,7 +6,7 @@ import type { Snapshot, SnapshotLocation } from '@strands-agents/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DocumentTooLargeError, ValidationError } from '../../src/errors.js'
 import { CHUNK_BYTES, MongoSnapshotStorage, snapshotKey } from '../../src/storage/snapshot-store.js'
-import { uuidv7 } from '../../src/features/ids.js'
+import { uuidv7 } from '../../src/model/ids.js'
 import { openFeaturesDatabase, type FeaturesTestContext } from '../features/support.js'
 
 let ctx: FeaturesTestContext

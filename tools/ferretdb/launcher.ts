@@ -1,7 +1,8 @@
 /**
  * Builds (once, cached) and starts the FerretDB test server from `tools/ferretdb/`.
  *
- * Used by the test suite's global setup and by `npm run demo` when `MONGODB_URI` is not set.
+ * Used by the test suite's global setup, by `npm run demo` and by `npm run bench` when `MONGODB_URI`
+ * is not set.
  * The binary is built from the Go module proxy with `go build`; the cache key is a hash of the
  * wrapper's sources, so editing them rebuilds and nothing else does.
  */
@@ -18,9 +19,33 @@ const repoRoot = path.resolve(wrapperDir, '..', '..')
 export interface RunningFerretDB {
   /** Connection string for the relay in front of FerretDB, e.g. `mongodb://127.0.0.1:41234/`. */
   readonly uri: string
-  /** Stops the server and removes its data directory. */
+  /**
+   * FerretDB itself, on its Unix socket, bypassing the relay that serialises commands: concurrent
+   * updates of one document are not atomic there. Only for tests that need that failure.
+   */
+  readonly unrelayedUri: string
+  /** Where the SQLite files are. */
+  readonly dataDir: string
+  /** Stops the server; removes its data directory unless it was given in the options. */
   stop(): Promise<void>
 }
+
+export interface StartFerretDBOptions {
+  log?: (line: string) => void
+  /** Port on 127.0.0.1 (default: a free one). */
+  port?: number
+  /** An existing directory for the data, kept after `stop()` (default: a temporary one, removed). */
+  dataDir?: string
+  /**
+   * Run FerretDB's PostgreSQL handler on this database (created when missing), e.g.
+   * `postgres://postgres@127.0.0.1:5432/ferretdb_bench`, instead of SQLite files. Fails to start
+   * when the PostgreSQL server does not answer.
+   */
+  postgresqlUrl?: string
+}
+
+/** The port of `npm run ferretdb`, the lasting local server (`tools/ferretdb/serve.ts`). */
+export const LASTING_SERVER_PORT = 27018
 
 /** Thrown when Go is not installed, so the caller can say what to do instead. */
 export class GoToolchainMissingError extends Error {
@@ -58,19 +83,23 @@ export function buildFerretDB(log: (line: string) => void = () => {}): string {
   return binary
 }
 
-/** Builds if needed, then starts FerretDB on a free loopback port with its data in a temporary directory. */
-export async function startFerretDB(options: { log?: (line: string) => void } = {}): Promise<RunningFerretDB> {
+/**
+ * Builds if needed, then starts FerretDB on a loopback port (a free one unless `port` is given), over
+ * SQLite files in `dataDir` or a temporary directory, or over PostgreSQL (`postgresqlUrl`).
+ */
+export async function startFerretDB(options: StartFerretDBOptions = {}): Promise<RunningFerretDB> {
   const binary = buildFerretDB(options.log)
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'ferretdb-'))
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'ferretdb-'))
+  const temporary = options.dataDir === undefined
+  const args = ['-listen', `127.0.0.1:${options.port ?? 0}`, '-data', dataDir, '-exit-with-parent']
+  if (options.postgresqlUrl) args.push('-postgresql-url', options.postgresqlUrl)
   // stdin stays open for the child's lifetime: when this process dies, the server stops too.
-  const child = spawn(binary, ['-listen', '127.0.0.1:0', '-data', dataDir, '-exit-with-parent'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
+  const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000)
   })
-  const address = await new Promise<string>((resolve, reject) => {
+  const started = new Promise<string>((resolve, reject) => {
     let stdout = ''
     const timer = setTimeout(() => reject(new Error(`FerretDB did not start within 30 s: ${stderr}`)), 30_000)
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -83,16 +112,27 @@ export async function startFerretDB(options: { log?: (line: string) => void } = 
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
-      reject(new Error(`FerretDB exited with code ${code}: ${stderr}`))
+      // Let the last lines of stderr (the reason) arrive first.
+      setTimeout(() => reject(new Error(`FerretDB exited with code ${code}: ${stderr.trim()}`)), 50)
     })
   })
+  let address: string
+  try {
+    address = await started
+  } catch (error) {
+    await stopChild(child, temporary ? dataDir : undefined)
+    throw error
+  }
   return {
     uri: `mongodb://${address}/`,
-    stop: () => stopChild(child, dataDir),
+    // main.go puts FerretDB's own socket in the data directory.
+    unrelayedUri: `mongodb://${encodeURIComponent(path.join(path.resolve(dataDir), 'ferretdb.sock'))}/`,
+    dataDir,
+    stop: () => stopChild(child, temporary ? dataDir : undefined),
   }
 }
 
-async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
+async function stopChild(child: ChildProcess, removeDir: string | undefined): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
     child.kill('SIGTERM')
@@ -100,5 +140,5 @@ async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
     await exited
     clearTimeout(timeout)
   }
-  rmSync(dataDir, { recursive: true, force: true })
+  if (removeDir !== undefined) rmSync(removeDir, { recursive: true, force: true })
 }

@@ -1,4 +1,5 @@
-// Command ferretdb-test runs FerretDB 1.24 (SQLite backend) for the test suite and the demo.
+// Command ferretdb-test runs FerretDB 1.24 for the test suite, the demo and the benchmark: over
+// SQLite by default, or over PostgreSQL with -postgresql-url (the database is created when missing).
 //
 // FerretDB 1.24 does not apply a single-document update atomically: it reads, modifies and
 // writes without isolation, so concurrent $inc/$push lose updates and a conditional update can
@@ -7,7 +8,8 @@
 // relays every client connection to it, holding one process-wide lock from a command's request
 // to its reply. Handshake and liveness commands skip the lock so that monitoring never waits.
 //
-// Usage: ferretdb-test -listen 127.0.0.1:0 -data DIR [-exit-with-parent]
+// Usage: ferretdb-test -listen 127.0.0.1:0 -data DIR [-postgresql-url URL] [-exit-with-parent]
+// (DIR holds the SQLite files, or only the private socket with -postgresql-url.)
 // Prints "listening <host:port>" on stdout once clients can connect; stops on SIGINT/SIGTERM.
 package main
 
@@ -28,6 +30,8 @@ import (
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 const (
@@ -46,7 +50,8 @@ var commandLock sync.Mutex
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "public TCP address for clients")
-	dataDir := flag.String("data", "", "existing directory for the SQLite files (required)")
+	dataDir := flag.String("data", "", "existing directory for the SQLite files and the private socket (required)")
+	postgresqlURL := flag.String("postgresql-url", "", "use FerretDB's PostgreSQL handler on this database, e.g. postgres://postgres@127.0.0.1:5432/ferretdb (created if missing)")
 	logLevel := flag.String("log-level", "error", "FerretDB log level: debug, info, warn, error")
 	exitWithParent := flag.Bool("exit-with-parent", false, "stop when standard input closes (the parent process is gone)")
 	flag.Parse()
@@ -67,18 +72,30 @@ func main() {
 
 	socket := filepath.Join(abs, "ferretdb.sock")
 	_ = os.Remove(socket)
-	f, err := ferretdb.New(&ferretdb.Config{
+	config := ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Logger:    logger,
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-	})
-	if err != nil {
-		fail(err)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if *postgresqlURL != "" {
+		// FerretDB connects lazily, so an unreachable server would only show as failing commands:
+		// check it here, before announcing that clients can connect.
+		if err := ensurePostgreSQLDatabase(ctx, *postgresqlURL); err != nil {
+			fail(err)
+		}
+		config.Handler = "postgresql"
+		config.SQLiteURL = ""
+		config.PostgreSQLURL = *postgresqlURL
+	}
+	f, err := ferretdb.New(&config)
+	if err != nil {
+		fail(err)
+	}
 	if *exitWithParent {
 		// The parent keeps our stdin open; the OS closes it when the parent dies, however it dies,
 		// so a killed test run never leaves a server behind.
@@ -120,6 +137,40 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "ferretdb-test:", err)
 	os.Exit(1)
+}
+
+// ensurePostgreSQLDatabase connects to the database named by url, creating it (from the server's
+// "postgres" database) when it does not exist.
+func ensurePostgreSQLDatabase(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "3D000" { // invalid_catalog_name: no such database
+		return fmt.Errorf("PostgreSQL: %w", err)
+	}
+	config, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	name := config.Database
+	config.Database = "postgres"
+	admin, err := pgx.ConnectConfig(ctx, config)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL (creating database %q): %w", name, err)
+	}
+	defer admin.Close(ctx)
+	_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // duplicate_database: created meanwhile
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("PostgreSQL (creating database %q): %w", name, err)
+	}
+	return nil
 }
 
 func waitForSocket(path string, timeout time.Duration) error {

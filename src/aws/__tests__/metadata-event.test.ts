@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Metadata } from '../../hooks/types.js'
+import type { Metadata } from '../../model/types.js'
 import { ConfigurationError } from '../../errors.js'
 import { configureLogger } from '../../logging.js'
 import { checkMetadataFields, metadataEventText } from '../metadata-changes.js'
@@ -8,6 +8,7 @@ import {
   buildMetadataEvent,
   deletedKeysAsNull,
   filterMetadataFields,
+  formatEventTimestamp,
   serializeMetadataEvent,
 } from '../metadata-event.js'
 
@@ -26,6 +27,46 @@ describe('metadata event body', () => {
       '{"session_id":"user-session-123","event":"metadata_update","operation":"update",' +
         '"metadata":{"status":"processing","agent_state":"thinking","priority":"high"},' +
         '"timestamp":"2024-01-26T10:30:45.123Z"}',
+    )
+  })
+
+  it('timestamp formats: ISO UTC (default), or as the Python version wrote it', () => {
+    expect(formatEventTimestamp(now, 'iso-utc')).toBe('2024-01-26T10:30:45.123Z')
+    expect(formatEventTimestamp(now, 'python')).toBe('2024-01-26T10:30:45.123000')
+    expect(formatEventTimestamp(now, 'python-utc')).toBe('2024-01-26T10:30:45.123000+00:00')
+    // Python's isoformat() leaves the fraction out when it is zero.
+    const whole = new Date('2024-01-26T10:30:45.000Z')
+    expect(formatEventTimestamp(whole, 'python')).toBe('2024-01-26T10:30:45')
+    expect(formatEventTimestamp(whole, 'python-utc')).toBe('2024-01-26T10:30:45+00:00')
+    const body = buildMetadataEvent({
+      sessionId: 's',
+      operation: 'update',
+      changes: { a: 1 },
+      fields: undefined,
+      now,
+      timestampFormat: 'python',
+    })
+    expect(body!.timestamp).toBe('2024-01-26T10:30:45.123000')
+  })
+
+  it('python timestamps denote the same UTC instant, in the shape datetime.isoformat() gives (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('0001-01-01T00:00:00.000Z'),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        (date) => {
+          const naive = formatEventTimestamp(date, 'python')
+          expect(naive).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?$/)
+          expect(new Date(`${naive}Z`).getTime()).toBe(date.getTime())
+          const aware = formatEventTimestamp(date, 'python-utc')
+          expect(aware).toBe(`${naive}+00:00`)
+          expect(new Date(aware).getTime()).toBe(date.getTime())
+        },
+      ),
+      { numRuns: 500 },
     )
   })
 

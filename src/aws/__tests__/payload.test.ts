@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigurationError, ValidationError } from '../../errors.js'
-import type { Notification } from '../../hooks/types.js'
+import type { Notification } from '../../model/types.js'
 import {
   attributesWithEventId,
   EVENT_ID_ATTRIBUTE,

@@ -1,12 +1,16 @@
 /**
  * `doctor`: can we connect, what is the server, what can it do, are the library's indexes there,
- * and is anything waiting in the outbox.
+ * and is anything waiting in the outbox. With `--check`, also runs the engine probes
+ * (`checkDeployment`) in a throwaway database.
  */
+import { checkDeployment, type DeploymentCheck, type ProbeStatus } from '../../diagnostics/engine-check.js'
 import { detectCapabilities, type ServerCapabilities } from '../../storage/capabilities.js'
 import { ensureIndexes, INDEXES } from '../../storage/collections.js'
 import type { CollectionKey } from '../../storage/schema.js'
-import { flag, type Command } from '../command.js'
+import { flag, intOption, stringOption, type Command } from '../command.js'
+import { connectionSettings } from '../connection.js'
 import { EXIT } from '../errors.js'
+import type { Output } from '../output.js'
 
 /** Index status of one collection. */
 export interface CollectionReport {
@@ -26,21 +30,61 @@ export interface DoctorReport {
   server: ServerCapabilities
   collections: CollectionReport[]
   pendingNotifications: number
+  /** The engine probes, with `--check`. */
+  check?: DeploymentCheck
   ok: boolean
+}
+
+const STATUS_LABEL: Record<ProbeStatus, string> = { pass: 'pass', fail: 'FAIL', warn: 'warn', info: 'info' }
+
+function printCheck(out: Output, check: DeploymentCheck): void {
+  const s = out.style
+  const paint: Record<ProbeStatus, (text: string) => string> = {
+    pass: s.green,
+    fail: (text) => s.bold(s.red(text)),
+    warn: s.yellow,
+    info: s.cyan,
+  }
+  out.heading(`Engine check (throwaway database ${check.databaseName}, ${check.dropped ? 'dropped' : 'NOT dropped'})`)
+  out.table(
+    ['', 'PROBE', 'RESULT'],
+    check.probes.map((p) => [paint[p.status](STATUS_LABEL[p.status]), p.title, p.detail]),
+  )
+  const advice = check.probes.filter((p) => p.advice !== undefined)
+  if (advice.length > 0) {
+    out.line()
+    for (const p of advice) out.line(`  ${paint[p.status](p.title)}: ${p.advice}`)
+  }
+  if (!check.dropped) out.line(s.yellow(`  drop the database ${check.databaseName} yourself: it could not be dropped`))
 }
 
 export const doctorCommand: Command = {
   path: ['doctor'],
   summary: 'Check the connection, server engine and version, capabilities and indexes',
-  description: 'Exit code 0 when everything the library needs is in place, 1 otherwise.',
+  description:
+    'Exit code 0 when everything the library needs is in place, 1 otherwise.\n' +
+    '--check also runs the engine probes (atomicity, compare-and-set, unique indexes, operators, document\n' +
+    'size, retryable writes, TTL indexes, transactions) in a throwaway database that is dropped afterwards;\n' +
+    'a required probe that fails makes the exit code 1, missing optional features are warnings.',
   options: {
     'create-indexes': { type: 'boolean', description: 'create missing indexes (idempotent), then report' },
+    check: { type: 'boolean', description: 'run the engine probes in a throwaway database' },
+    'check-db': {
+      type: 'string',
+      value: '<name>',
+      description: 'throwaway database for --check; must not exist (default: msm_check_<random>)',
+    },
+    'probe-timeout': { type: 'string', value: '<ms>', description: 'time limit of each probe (default 30000)' },
   },
   examples: [
     'mongodb-session-manager doctor',
     'MONGODB_URI=mongodb://localhost:27017 mongodb-session-manager doctor --json',
+    'mongodb-session-manager doctor --check',
   ],
-  async run({ values, out, connect }) {
+  async run({ values, out, connect, env }) {
+    const check = flag(values, 'check')
+    const checkDb = stringOption(values, 'check-db')
+    const probeTimeoutMs = intOption(values, 'probe-timeout', 30_000, 100, 600_000)
     const started = performance.now()
     const connection = await connect()
     const { client, collections } = connection
@@ -69,7 +113,24 @@ export const doctorCommand: Command = {
     const pending =
       (await collections.sessions.countDocuments({ 'outbox.due_at': { $exists: true } })) +
       (await collections.feedback.countDocuments({ 'outbox.due_at': { $exists: true } }))
-    const ok = reports.every((r) => r.missing.length === 0)
+    const indexesOk = reports.every((r) => r.missing.length === 0)
+    let checked: DeploymentCheck | undefined
+    if (check) {
+      const settings = connectionSettings(values, env)
+      // From the connection string, as the library makes its client: the check can then go on with
+      // retryWrites=false when the deployment rejects retryable writes.
+      checked = await checkDeployment({
+        connectionString: settings.uri,
+        clientOptions: {
+          serverSelectionTimeoutMS: settings.timeoutMs,
+          connectTimeoutMS: settings.timeoutMs,
+          appName: 'mongodb-session-manager-cli',
+        },
+        ...(checkDb !== undefined && { databaseName: checkDb }),
+        timeoutMs: probeTimeoutMs,
+      })
+    }
+    const ok = indexesOk && (checked?.ok ?? true)
     const report: DoctorReport = {
       uri: connection.redactedUri,
       database: connection.databaseName,
@@ -78,6 +139,7 @@ export const doctorCommand: Command = {
       server,
       collections: reports,
       pendingNotifications: pending,
+      ...(checked && { check: checked }),
       ok,
     }
     if (out.json) {
@@ -119,8 +181,23 @@ export const doctorCommand: Command = {
       '',
     )
     out.line()
-    if (ok) out.line(s.green('✔ everything the library needs is in place'))
-    else out.line(s.red("✘ indexes are missing: run 'doctor --create-indexes' (or start the application once)"))
+    if (checked) {
+      printCheck(out, checked)
+      out.line()
+    }
+    if (!indexesOk)
+      out.line(s.red("✘ indexes are missing: run 'doctor --create-indexes' (or start the application once)"))
+    if (checked && !checked.ok) {
+      const failed = checked.probes.filter((p) => p.required && p.status === 'fail').map((p) => p.title)
+      out.line(s.red(`✘ the deployment fails ${failed.length} required engine probe(s): ${failed.join(', ')}`))
+    }
+    if (ok) {
+      const warnings = checked?.probes.filter((p) => p.status === 'warn').length ?? 0
+      const suffix = checked
+        ? `; every required engine probe passed${warnings > 0 ? ` (${warnings} warning(s))` : ''}`
+        : ''
+      out.line(s.green(`✔ everything the library needs is in place${suffix}`))
+    }
     return ok ? EXIT.ok : EXIT.failure
   },
 }

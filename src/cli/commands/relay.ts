@@ -3,13 +3,13 @@
  * the `sessions` and `feedback` collections that their writer did not deliver (crash, AWS outage).
  * Safe to run next to the application and in several copies (documents are leased).
  */
-import { relayPendingNotifications, startOutboxRelay, type RelayResult } from '../../hooks/outbox-relay.js'
-import type { NotificationSender } from '../../hooks/types.js'
+import { relayPendingNotifications, startOutboxRelay, type RelayResult } from '../../notifications/outbox-relay.js'
+import type { NotificationSender } from '../../model/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
 
 type SessionsCollection = SessionCollections['sessions']
 import { flag, intOption, stringOption, type Command } from '../command.js'
-import { UsageError } from '../errors.js'
+import { UsageError, messageOf } from '../errors.js'
 
 interface SenderSettings {
   channels: string[]
@@ -131,8 +131,7 @@ export const relayCommand: Command = {
     const worker = startOutboxRelay({
       ...relayOptions,
       intervalMs,
-      onError: (error) =>
-        out.warn(`relay pass failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+      onError: (error) => out.warn(`relay pass failed, will retry: ${messageOf(error)}`),
     })
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve()

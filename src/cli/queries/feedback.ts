@@ -7,7 +7,7 @@ import type { Document } from 'mongodb'
 import { ValidationError } from '../../errors.js'
 import { decodeCursor, encodeCursor } from '../../features/cursor.js'
 import { toFeedback } from '../../features/feedback.js'
-import type { Feedback, FeedbackRating } from '../../hooks/types.js'
+import type { Feedback, FeedbackRating } from '../../model/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
 
 /** Rating names used on the command line and in reports. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../../errors.js'
-import { MAX_FEEDBACK_COMMENT_LENGTH } from '../../hooks/types.js'
+import { MAX_FEEDBACK_COMMENT_LENGTH } from '../../model/types.js'
 import {
   MAX_CONFIG_STRING_LENGTH,
   MAX_SYSTEM_PROMPT_BYTES,

@@ -7,20 +7,18 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Collection, Db, Document } from 'mongodb'
-import type { NotificationDispatcher } from '../../../src/hooks/dispatcher.js'
-import { createNotification } from '../../../src/hooks/outbox-notification.js'
-import { toOutboxEntry, type OutboxEntryDocument } from '../../../src/hooks/outbox.js'
+import type { NotificationDispatcher } from '../../../src/notifications/dispatcher.js'
+import { createNotification } from '../../../src/notifications/outbox-notification.js'
+import { toOutboxEntry, type OutboxEntryDocument } from '../../../src/notifications/outbox.js'
 import type {
   Feedback,
-  FeedbackHook,
   FeedbackInput,
-  HookContext,
   Metadata,
-  MetadataHook,
   Notification,
   NotificationRequest,
   NotificationSender,
-} from '../../../src/hooks/types.js'
+} from '../../../src/model/types.js'
+import type { FeedbackHook, HookContext, MetadataHook } from '../../../src/hooks/types.js'
 
 export interface HarnessOptions {
   db: Db

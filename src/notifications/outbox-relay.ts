@@ -20,7 +20,9 @@ import {
   type ClaimedOutbox,
   type OutboxEntryDocument,
 } from './outbox.js'
-import type { NotificationSender } from './types.js'
+import type { NotificationSender } from '../model/types.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
+import { backoffCeiling, sendWithTimeout } from './send.js'
 
 /** A collection whose documents carry an `outbox` array (`sessions`, `feedback`). */
 // `any`: Collection<T> is invariant, so Collection<SessionDocument> is not a Collection<Document>.
@@ -64,6 +66,10 @@ const MAX_ROUNDS = 1_000
 
 /** Delivers every due, unleased outbox entry of the given collections once; resolves the counts. */
 export async function relayPendingNotifications(options: RelayOptions): Promise<RelayResult> {
+  return mapDriverErrors('relayPendingNotifications', () => relayOnce(options))
+}
+
+async function relayOnce(options: RelayOptions): Promise<RelayResult> {
   const collections = Array.isArray(options.collections)
     ? (options.collections as readonly OutboxCollection[])
     : Object.values(options.collections as Record<string, OutboxCollection>)
@@ -116,8 +122,7 @@ async function deliverClaim(
       result.failed += 1
       continue
     }
-    const base = options.baseDelayMs ?? 1_000
-    const delay = Math.min(options.maxDelayMs ?? 300_000, base * 2 ** Math.min(claim.failures, 30))
+    const delay = backoffCeiling(claim.failures + 1, options.baseDelayMs ?? 1_000, options.maxDelayMs ?? 300_000)
     log.warn({ ...fields, retry_in_ms: delay }, `${entry.channel} delivery failed, relay will retry: ${outcome.reason}`)
     await releaseOutbox(coll, claim, { retryAt: new Date(now().getTime() + delay) })
     result.deferred += 1
@@ -126,14 +131,13 @@ async function deliverClaim(
   await releaseOutbox(coll, claim)
 }
 
-type SendOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string }
-
+/** Sends one stored entry; an entry that cannot be read back is a permanent failure. */
 async function sendEntry(
   entry: OutboxEntryDocument,
   senders: Map<string, NotificationSender>,
   attempt: number,
   timeoutMs: number,
-): Promise<SendOutcome> {
+): Promise<{ ok: true } | { ok: false; permanent: boolean; reason: string }> {
   const sender = senders.get(entry.channel)
   if (!sender) return { ok: false, permanent: false, reason: `no sender configured for channel '${entry.channel}'` }
   let notification
@@ -143,32 +147,8 @@ async function sendEntry(
     if (error instanceof OutboxEntryError) return { ok: false, permanent: true, reason: error.message }
     throw error
   }
-  const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
-  try {
-    await Promise.race([
-      sender.send(notification, { signal: controller.signal }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new Error(`send timed out after ${timeoutMs} ms`)
-          error.name = 'TimeoutError'
-          controller.abort(error)
-          reject(error)
-        }, timeoutMs)
-      }),
-    ])
-    return { ok: true }
-  } catch (error) {
-    let permanent = false
-    try {
-      permanent = sender.isPermanentError?.(error) ?? false
-    } catch {
-      permanent = false
-    }
-    return { ok: false, permanent, reason: describeError(error) }
-  } finally {
-    clearTimeout(timer)
-  }
+  const outcome = await sendWithTimeout(sender, notification, timeoutMs)
+  return outcome.ok ? outcome : { ok: false, permanent: outcome.permanent, reason: describeError(outcome.error) }
 }
 
 function senderMap(senders: RelayOptions['senders']): Map<string, NotificationSender> {

@@ -3,7 +3,7 @@
  * the step that turns a hook's {@link NotificationRequest} into a {@link Notification}.
  */
 import { v7 } from 'uuid'
-import type { Notification, NotificationRequest } from './types.js'
+import type { Notification, NotificationRequest } from '../model/types.js'
 
 /** A new UUIDv7 event id: time-ordered, and increasing within this process (usable as a FIFO deduplication id). */
 export function newEventId(now?: number): string {

@@ -15,7 +15,7 @@
 import type { Collection, Document, Filter, UpdateFilter } from 'mongodb'
 import { MongoSessionError } from '../errors.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
-import type { Notification } from './types.js'
+import type { Notification } from '../model/types.js'
 
 /** One stored, not yet delivered notification. */
 export interface OutboxEntryDocument {

@@ -9,6 +9,7 @@
 import type { Collection, Document, Filter, UpdateFilter } from 'mongodb'
 import { NotFoundError, ValidationError } from '../errors.js'
 import { log } from '../logging.js'
+import { mapDriverErrors } from '../storage/driver-errors.js'
 
 /** Where the WebSocket hook finds a session's connections, and how it prunes gone ones. */
 export interface WebSocketConnectionRegistry {
@@ -77,9 +78,16 @@ export async function listWebSocketConnections(sessions: SessionsCollection, ses
 /** A {@link WebSocketConnectionRegistry} over the `sessions` collection. */
 export function createWebSocketConnectionRegistry(sessions: SessionsCollection): WebSocketConnectionRegistry {
   return {
-    list: (sessionId) => listWebSocketConnections(sessions, sessionId),
-    register: (sessionId, connectionId) => registerWebSocketConnection(sessions, sessionId, connectionId),
-    remove: (sessionId, connectionId) => removeWebSocketConnection(sessions, sessionId, connectionId),
+    list: (sessionId) =>
+      mapDriverErrors('list WebSocket connections', () => listWebSocketConnections(sessions, sessionId)),
+    register: (sessionId, connectionId) =>
+      mapDriverErrors('register WebSocket connection', () =>
+        registerWebSocketConnection(sessions, sessionId, connectionId),
+      ),
+    remove: (sessionId, connectionId) =>
+      mapDriverErrors('remove WebSocket connection', () =>
+        removeWebSocketConnection(sessions, sessionId, connectionId),
+      ),
   }
 }
 

@@ -4,7 +4,8 @@
  *
  * `enqueue()` is synchronous and never throws because of delivery: a failing or slow AWS call
  * never fails or delays the storage call that announced it. `flush()` waits for everything queued so
- * far (Lambda handlers call it before returning); `close()` flushes and stops accepting.
+ * far, up to a bound (Lambda handlers call it before returning), and reports what is still pending;
+ * `close()` waits for everything, then stops accepting.
  *
  * In durable mode the caller passes where the notification is stored ({@link OutboxLocation}); on
  * success the entry is removed from that document's `outbox`, on a permanent error it is moved to
@@ -12,9 +13,11 @@
  */
 import type { Collection, Document } from 'mongodb'
 import { ConfigurationError } from '../errors.js'
+import { outsideDeadline } from '../storage/deadline.js'
 import { describeError, log } from '../logging.js'
 import { markDelivered, markFailed, type OutboxEntryDocument } from './outbox.js'
-import type { Notification, NotificationSender } from './types.js'
+import type { Notification, NotificationSender } from '../model/types.js'
+import { backoffCeiling, sendWithTimeout, type SendOutcome } from './send.js'
 
 /** Tuning of a {@link NotificationDispatcher}. */
 export interface NotificationDispatcherOptions {
@@ -28,8 +31,49 @@ export interface NotificationDispatcherOptions {
   maxDelayMs?: number
   /** One send is abandoned (and counts as a failed attempt) after this long. Default 30 000 ms. */
   sendTimeoutMs?: number
+  /**
+   * Default bound of {@link NotificationDispatcher.flush}: it resolves after this long even when
+   * notifications are still being retried. Default {@link DEFAULT_FLUSH_TIMEOUT_MS}.
+   */
+  flushTimeoutMs?: number
   /** Random source in [0, 1) for the jitter (tests pin it). */
   random?: () => number
+}
+
+/**
+ * Default bound of `flush()`, in milliseconds. Without a bound, an AWS outage makes `flush()` last
+ * as long as every queued notification's retries: per session they run one after the other.
+ */
+export const DEFAULT_FLUSH_TIMEOUT_MS = 10_000
+
+/** Options of {@link NotificationDispatcher.flush}. */
+export interface FlushOptions {
+  /**
+   * Resolve after this many milliseconds at the latest (default: the dispatcher's `flushTimeoutMs`,
+   * {@link DEFAULT_FLUSH_TIMEOUT_MS} unless configured). `Infinity` waits for every retry.
+   */
+  timeoutMs?: number | undefined
+}
+
+/**
+ * What became, by the time `flush()` resolved, of the notifications that were queued or being
+ * retried when it was called. Notifications queued after the call are not counted.
+ */
+export interface FlushResult {
+  /** Delivered. */
+  delivered: number
+  /**
+   * Given up: a permanent error, or the retries ran out (in durable mode the latter stay stored for
+   * the relay).
+   */
+  failed: number
+  /**
+   * Still queued or being retried when the bound was reached. They go on in the background (in a
+   * Lambda, when the instance is next thawed); in durable mode they are also stored for the relay.
+   */
+  pending: number
+  /** `true` when `flush()` resolved because of its bound rather than because everything settled. */
+  timedOut: boolean
 }
 
 /** Counters since the dispatcher was created. */
@@ -63,6 +107,10 @@ interface Job {
   notification: Notification
   sender: NotificationSender
   outbox: OutboxLocation | undefined
+  /** Set when the job settles. */
+  outcome: 'delivered' | 'failed' | undefined
+  /** Resolves when the job settles. */
+  finished: Promise<void>
   done: () => void
 }
 
@@ -78,9 +126,10 @@ export class NotificationDispatcher {
   readonly #baseDelayMs: number
   readonly #maxDelayMs: number
   readonly #sendTimeoutMs: number
+  readonly #flushTimeoutMs: number
   readonly #random: () => number
   readonly #lanes = new Map<string, Lane>()
-  readonly #inFlight = new Set<Promise<void>>()
+  readonly #inFlight = new Set<Job>()
   readonly #waiters: (() => void)[] = []
   #active = 0
   #closed = false
@@ -93,6 +142,7 @@ export class NotificationDispatcher {
     this.#baseDelayMs = nonNegative(options.baseDelayMs, 200)
     this.#maxDelayMs = Math.max(this.#baseDelayMs, nonNegative(options.maxDelayMs, 5_000))
     this.#sendTimeoutMs = positiveInteger(options.sendTimeoutMs, 30_000, 'sendTimeoutMs')
+    this.#flushTimeoutMs = flushBound(options.flushTimeoutMs, DEFAULT_FLUSH_TIMEOUT_MS, 'flushTimeoutMs')
     this.#random = options.random ?? Math.random
   }
 
@@ -116,26 +166,54 @@ export class NotificationDispatcher {
     this.#pending += 1
     let done!: () => void
     const finished = new Promise<void>((resolve) => (done = resolve))
-    this.#inFlight.add(finished)
-    void finished.then(() => this.#inFlight.delete(finished))
+    const job: Job = { notification, sender, outbox: options.outbox, outcome: undefined, finished, done }
+    this.#inFlight.add(job)
+    void finished.then(() => this.#inFlight.delete(job))
     let lane = this.#lanes.get(notification.sessionId)
     if (!lane) {
       lane = { jobs: [], running: false }
       this.#lanes.set(notification.sessionId, lane)
     }
-    lane.jobs.push({ notification, sender, outbox: options.outbox, done })
+    lane.jobs.push(job)
     log.debug(fields, 'notification queued')
-    if (!lane.running) void this.#runLane(notification.sessionId, lane)
+    // Deliveries outlive the call that queued them: they must not inherit its deadline.
+    if (!lane.running) void outsideDeadline(() => this.#runLane(notification.sessionId, lane))
   }
 
-  /** Resolves when every notification queued before this call is delivered or given up. Never rejects. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.#inFlight])
+  /**
+   * Resolves when every notification queued before this call is delivered or given up, or when
+   * `timeoutMs` has passed, whichever comes first, with what became of them. Delivery does not make
+   * it reject; a `timeoutMs` that is not a number ≥ 0 is a {@link ConfigurationError}.
+   */
+  async flush(options: FlushOptions = {}): Promise<FlushResult> {
+    const timeoutMs = flushBound(options.timeoutMs, this.#flushTimeoutMs, 'timeoutMs')
+    const jobs = [...this.#inFlight]
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<true>((resolve) => {
+      // Beyond setTimeout's 32-bit range a timer would fire at once: treat such bounds as none.
+      if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => resolve(true), timeoutMs)
+    })
+    const settled = Promise.all(jobs.map((job) => job.finished)).then(() => false as const)
+    const timedOut = jobs.length > 0 && (await Promise.race([settled, bound]))
+    clearTimeout(timer)
+    const result: FlushResult = { delivered: 0, failed: 0, pending: 0, timedOut }
+    for (const job of jobs) {
+      if (job.outcome === 'delivered') result.delivered += 1
+      else if (job.outcome === 'failed') result.failed += 1
+      else result.pending += 1
+    }
+    if (timedOut) {
+      log.warn(
+        { pending: result.pending, timeout_ms: timeoutMs },
+        'flush: notifications still pending at the bound; they keep being retried in the background',
+      )
+    }
+    return result
   }
 
-  /** Flushes, then refuses new notifications. Idempotent. */
+  /** Waits for every queued notification (no bound), then refuses new notifications. Idempotent. */
   async close(): Promise<void> {
-    await this.flush()
+    await this.flush({ timeoutMs: Infinity })
     this.#closed = true
   }
 
@@ -152,6 +230,7 @@ export class NotificationDispatcher {
           await this.#deliver(job)
         } catch (error) {
           // #deliver handles its own errors; this is a last line of defence against a bug.
+          job.outcome ??= 'failed'
           log.error(logFields(job.notification), `notification delivery crashed: ${describeError(error)}`)
         } finally {
           this.#pending -= 1
@@ -166,20 +245,22 @@ export class NotificationDispatcher {
   }
 
   async #deliver(job: Job): Promise<void> {
-    const { notification, sender } = job
+    const { notification } = job
     const fields = logFields(notification)
     for (let attempt = 1; ; attempt += 1) {
       notification.attempts = attempt
-      const error = await this.#attempt(job)
-      if (error === undefined) {
+      const outcome = await this.#attempt(job)
+      if (outcome.ok) {
         this.#stats.sent += 1
+        job.outcome = 'delivered'
         log.debug({ ...fields, attempt }, `${notification.channel} delivery succeeded`)
         if (job.outbox) await this.#settle(job.outbox, fields, 'delivered')
         return
       }
-      const permanent = safePermanent(sender, error)
+      const { error, permanent } = outcome
       if (permanent || attempt >= this.#maxAttempts) {
         this.#stats.failed += 1
+        job.outcome = 'failed'
         const why = permanent ? 'permanent error' : `${attempt} attempts`
         log.error(
           { ...fields, target: notification.target },
@@ -201,26 +282,12 @@ export class NotificationDispatcher {
     }
   }
 
-  /** One send under the global concurrency bound and the send timeout; resolves the error, if any. */
-  async #attempt(job: Job): Promise<unknown> {
+  /** One send under the global concurrency bound and the send timeout. */
+  async #attempt(job: Job): Promise<SendOutcome> {
     await this.#acquire()
-    const controller = new AbortController()
-    let timer: NodeJS.Timeout | undefined
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new Error(`send timed out after ${this.#sendTimeoutMs} ms`)
-          error.name = 'TimeoutError'
-          controller.abort(error)
-          reject(error)
-        }, this.#sendTimeoutMs)
-      })
-      await Promise.race([job.sender.send(job.notification, { signal: controller.signal }), timeout])
-      return undefined
-    } catch (error) {
-      return error ?? new Error('send rejected without a reason')
+      return await sendWithTimeout(job.sender, job.notification, this.#sendTimeoutMs)
     } finally {
-      clearTimeout(timer)
       this.#release()
     }
   }
@@ -242,7 +309,7 @@ export class NotificationDispatcher {
   }
 
   #backoff(attempt: number): number {
-    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1))
+    const ceiling = backoffCeiling(attempt, this.#baseDelayMs, this.#maxDelayMs)
     // "Full jitter" keeps retries of many sessions from synchronising; never below a tenth of the ceiling.
     return Math.round(ceiling * (0.1 + 0.9 * this.#random()))
   }
@@ -266,14 +333,6 @@ function logFields(notification: Notification): Record<string, unknown> {
   return { session_id: notification.sessionId, channel: notification.channel, event_id: notification.eventId }
 }
 
-function safePermanent(sender: NotificationSender, error: unknown): boolean {
-  try {
-    return sender.isPermanentError?.(error) ?? false
-  } catch {
-    return false
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
@@ -282,6 +341,17 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   if (value === undefined) return fallback
   if (!Number.isInteger(value) || value < 1)
     throw new ConfigurationError(`${name} must be a positive integer, got ${value}`)
+  return value
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** A flush bound: a number ≥ 0 (`Infinity` allowed), or `fallback` when undefined. */
+function flushBound(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new ConfigurationError(`${name} must be a number of milliseconds ≥ 0 (or Infinity), got ${String(value)}`)
+  }
   return value
 }
 

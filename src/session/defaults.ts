@@ -1,2 +1,0 @@
-/** Database used when `databaseName` is not given. */
-export const DEFAULT_DATABASE_NAME = 'strands_sessions'
