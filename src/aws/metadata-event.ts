@@ -68,15 +68,20 @@ export function filterMetadataFields(
   const kept = fields === undefined ? keys : keys.filter((key) => fields.includes(key))
   if (kept.length === 0) return undefined
   const result: Record<string, MetadataValue> = {}
-  for (const key of kept) result[key] = changes[key] as MetadataValue
+  for (const key of kept) defineOwn(result, key, changes[key] as MetadataValue)
   return result
 }
 
 /** The changes a delete announces: each deleted key with a `null` value. */
 export function deletedKeysAsNull(keys: readonly string[]): Metadata {
   const result: Metadata = {}
-  for (const key of keys) result[key] = null
+  for (const key of keys) defineOwn(result, key, null)
   return result
+}
+
+/** Sets an own property even for the key `__proto__`, which plain assignment would treat as the prototype. */
+function defineOwn(target: Metadata, key: string, value: MetadataValue): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 /**

@@ -3,69 +3,82 @@
  *
  * Why: tool inputs, tool results, app state and metadata values are arbitrary JSON chosen by users
  * or models. MongoDB would read a key starting with `$` as an operator and a key containing `.` as a
- * path; FerretDB also rejects nested arrays and NUL characters. Storing such data as a JSON string
- * would make it unqueryable, so instead only the troublesome parts are escaped:
+ * path; BSON keys cannot hold NUL; FerretDB rejects nested arrays; and BSON strings are UTF-8, which
+ * has no form for a lone UTF-16 surrogate (the driver would store U+FFFD instead). Storing such data
+ * as a JSON string would make it unqueryable, so instead only the troublesome parts are escaped:
  *
- * - object keys: `%` → `%25`, `.` → `%2E`, `$` → `%24`, NUL → `%00`; the empty key → `%`;
+ * - object keys: `%` → `%25`, `.` → `%2E`, `$` → `%24`, NUL → `%00`, a lone surrogate → `%u` and
+ *   its four hex digits (`%uD800`); the empty key → `%`;
  *   names of `Object.prototype` members (`constructor`, `__proto__`, `toString`…) get a `%P` prefix:
  *   the BSON library reads documents under such keys back as raw bytes;
- *   After escaping, no key starts with `%` followed by a letter, so keys `%a`, `%s`, `%j` are free
- *   to mark the wrappers below;
+ *   after escaping, the only keys made of `%` and one letter are the wrappers below;
  * - an array directly inside an array → `{ '%a': [...] }`;
- * - a string containing NUL → `{ '%s': Binary(utf-8) }`;
+ * - a string holding a lone surrogate → `{ '%j': '<JSON text>' }` (JSON escapes it as `\ud800`);
  * - a subtree nested deeper than {@link MAX_NATIVE_DEPTH} → `{ '%j': '<JSON text>' }`, keeping
  *   far below BSON's 100-level limit;
  * - `Uint8Array` → BSON Binary; `Date` stays a BSON date; `undefined` is dropped as JSON drops it.
  *
+ * Strings with NUL characters stay strings: BSON strings carry their length, and every supported
+ * engine stores them as given.
+ *
  * Decoding reverses every rule, so `decodeValue(encodeValue(x))` deep-equals `x` for any JSON value.
  */
 import { Binary } from 'mongodb'
+import { hasLoneSurrogate, LONE_SURROGATE } from '../validation/text.js'
 
 /** Depth (objects and arrays) kept as native BSON; deeper subtrees are stored as JSON text. */
 export const MAX_NATIVE_DEPTH = 40
 
 const ARRAY_WRAPPER = '%a'
-const NUL_STRING_WRAPPER = '%s'
 const JSON_WRAPPER = '%j'
 
 /** Keys the BSON deserializer mishandles (it looks them up on a plain object). */
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype))
 
+/** Characters a stored key may not hold as they are. */
+const KEY_ESCAPES = new RegExp(`[%.$\\u0000]|${LONE_SURROGATE.source}`, 'g')
+const KEY_UNESCAPES = /%(25|2E|24|00|u[0-9A-F]{4})/g
+
+function escapeChar(char: string): string {
+  switch (char) {
+    case '%':
+      return '%25'
+    case '.':
+      return '%2E'
+    case '$':
+      return '%24'
+    case '\u0000':
+      return '%00'
+    default:
+      return `%u${char.charCodeAt(0).toString(16).toUpperCase()}`
+  }
+}
+
+function unescapeCode(code: string): string {
+  switch (code) {
+    case '25':
+      return '%'
+    case '2E':
+      return '.'
+    case '24':
+      return '$'
+    case '00':
+      return '\u0000'
+    default:
+      return String.fromCharCode(Number.parseInt(code.slice(1), 16))
+  }
+}
+
 export function escapeKey(key: string): string {
   if (key === '') return '%'
   if (PROTOTYPE_NAMES.has(key)) return `%P${key}`
-  // Fast path: most keys need nothing.
-  if (!/[%.$\u0000]/.test(key)) return key
-  return key.replace(/[%.$\u0000]/g, (c) => {
-    switch (c) {
-      case '%':
-        return '%25'
-      case '.':
-        return '%2E'
-      case '$':
-        return '%24'
-      default:
-        return '%00'
-    }
-  })
+  return key.replace(KEY_ESCAPES, escapeChar)
 }
 
 export function unescapeKey(key: string): string {
   if (key === '%') return ''
-  if (!key.includes('%')) return key
   if (key.startsWith('%P')) return key.slice(2)
-  return key.replace(/%(25|2E|24|00)/g, (_, code: string) => {
-    switch (code) {
-      case '25':
-        return '%'
-      case '2E':
-        return '.'
-      case '24':
-        return '$'
-      default:
-        return '\u0000'
-    }
-  })
+  return key.replace(KEY_UNESCAPES, (_, code: string) => unescapeCode(code))
 }
 
 /** Encodes a JSON-like value for storage. */
@@ -76,7 +89,7 @@ export function encodeValue(value: unknown): unknown {
 function encode(value: unknown, depth: number, insideArray: boolean): unknown {
   if (value === null || typeof value === 'boolean' || typeof value === 'number') return value
   if (typeof value === 'string') {
-    return value.includes('\u0000') ? { [NUL_STRING_WRAPPER]: new Binary(Buffer.from(value, 'utf8')) } : value
+    return hasLoneSurrogate(value) ? { [JSON_WRAPPER]: JSON.stringify(value) } : value
   }
   if (value === undefined) return null
   if (value instanceof Date || value instanceof Binary) return value
@@ -122,9 +135,6 @@ function decode(value: unknown, binary: 'bytes' | 'base64'): unknown {
   if (keys.length === 1) {
     const only = keys[0]!
     if (only === ARRAY_WRAPPER && Array.isArray(record[only])) return decode(record[only], binary)
-    if (only === NUL_STRING_WRAPPER && record[only] instanceof Binary) {
-      return Buffer.from((record[only] as Binary).buffer).toString('utf8')
-    }
     if (only === JSON_WRAPPER && typeof record[only] === 'string') return JSON.parse(record[only] as string)
   }
   const out: Record<string, unknown> = {}

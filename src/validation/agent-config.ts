@@ -4,6 +4,7 @@
 import { ValidationError } from '../errors.js'
 import type { Metadata } from '../model/types.js'
 import { validateMetadataUpdate } from './metadata.js'
+import { containsLoneSurrogate } from './text.js'
 
 /** Prompt-management metadata attached to an agent (which prompt and deployment produced it). */
 export interface PromptMetadata {
@@ -33,7 +34,15 @@ function checkString(value: unknown, field: string): string {
     throw new ValidationError(`${field} is longer than ${MAX_CONFIG_STRING_LENGTH} characters`, { field })
   }
   if (value.includes('\u0000')) throw new ValidationError(`${field} contains a NUL character`, { field })
+  rejectLoneSurrogates(value, field)
   return value
+}
+
+/** MongoDB stores UTF-8: a lone surrogate would come back as U+FFFD, so refuse it rather than store something else. */
+function rejectLoneSurrogates(value: unknown, field: string): void {
+  if (containsLoneSurrogate(value)) {
+    throw new ValidationError(`${field} contains a lone surrogate (not valid Unicode)`, { field })
+  }
 }
 
 /** Validates prompt metadata and returns a detached copy without undefined fields. */
@@ -96,6 +105,7 @@ export function validateSystemPrompt(value: unknown): string | unknown[] {
         field: 'systemPrompt',
       })
     }
+    rejectLoneSurrogates(value, 'systemPrompt')
     return value
   }
   if (Array.isArray(value)) {
@@ -110,7 +120,9 @@ export function validateSystemPrompt(value: unknown): string | unknown[] {
         field: 'systemPrompt',
       })
     }
-    return JSON.parse(json) as unknown[]
+    const blocks = JSON.parse(json) as unknown[]
+    rejectLoneSurrogates(blocks, 'systemPrompt')
+    return blocks
   }
   throw new ValidationError('systemPrompt must be a string or an array of content blocks', { field: 'systemPrompt' })
 }

@@ -6,6 +6,7 @@
 import { ValidationError } from '../errors.js'
 import { MAX_FEEDBACK_COMMENT_LENGTH, type FeedbackInput, type FeedbackRating } from '../model/types.js'
 import { validateIdentifier } from './identifiers.js'
+import { hasLoneSurrogate } from './text.js'
 
 /** Longest `messageId` / `userId`, in characters. */
 export const MAX_FEEDBACK_REFERENCE_LENGTH = 256
@@ -31,8 +32,12 @@ function optionalText(value: unknown, field: string, max: number): string | null
       field,
     })
   }
-  // BSON strings may contain NUL, but FerretDB refuses them; reject rather than store something else.
+  // The comment is sent verbatim as the SNS message text, where a NUL would end the text for many readers.
   if (value.includes('\u0000')) throw new ValidationError(`feedback ${field} contains a NUL character`, { field })
+  // MongoDB stores UTF-8: a lone surrogate would be stored as U+FFFD, so the text would read back different.
+  if (hasLoneSurrogate(value)) {
+    throw new ValidationError(`feedback ${field} contains a lone surrogate (not valid Unicode)`, { field })
+  }
   return value
 }
 

@@ -5,13 +5,16 @@
  * segment that starts with `$` would be read as an operator, an empty segment is an invalid path,
  * and `__proto__`/`constructor`/`prototype` invite prototype pollution in consumers that merge
  * metadata into objects. Values must survive a JSON round trip (plus Dates) so that notifications,
- * the metadata tool and the stored document all agree on what was saved.
+ * the metadata tool and the stored document all agree on what was saved. Keys and strings must be
+ * storable exactly: no NUL in keys (BSON field names are C strings) and no lone surrogates anywhere
+ * (UTF-8 cannot encode them; the driver would store U+FFFD instead).
  *
  * Every check runs before anything is sent to MongoDB: invalid input throws a
  * {@link ValidationError} naming the key, and nothing is written.
  */
 import { ValidationError } from '../errors.js'
 import type { Metadata, MetadataValue } from '../model/types.js'
+import { hasLoneSurrogate } from './text.js'
 
 /** Limits applied to metadata. Exported so docs, tests and callers share one source of truth. */
 export const METADATA_LIMITS = {
@@ -51,6 +54,14 @@ function checkSegment(segment: string, key: string): void {
   }
   if (segment.startsWith('$')) {
     throw new ValidationError(`metadata key ${describeKey(key)}: a segment may not start with '$'`, { field: key })
+  }
+  if (segment.includes('\u0000')) {
+    throw new ValidationError(`metadata key ${describeKey(key)} contains a NUL character`, { field: key })
+  }
+  if (hasLoneSurrogate(segment)) {
+    throw new ValidationError(`metadata key ${describeKey(key)} contains a lone surrogate (not valid Unicode)`, {
+      field: key,
+    })
   }
   // FerretDB 1.24 trims update-path segments and then refuses them as empty field names; MongoDB
   // accepts them. Refusing them everywhere keeps behaviour identical across engines.
@@ -103,12 +114,23 @@ function isPlainObject(value: object): boolean {
  */
 function cloneValue(value: unknown, key: string, depth: number, seen: Set<object>): MetadataValue {
   if (value === null || typeof value === 'boolean') return value
-  if (typeof value === 'string') return value
+  if (typeof value === 'string') {
+    if (hasLoneSurrogate(value)) {
+      throw new ValidationError(
+        `metadata key ${describeKey(key)}: the string contains a lone surrogate (not valid Unicode)`,
+        {
+          field: key,
+        },
+      )
+    }
+    return value
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
       throw new ValidationError(`metadata key ${describeKey(key)}: ${value} is not a JSON number`, { field: key })
     }
-    return value
+    // JSON has no negative zero (notifications would say 0) and FerretDB stores it as 0: store 0 everywhere.
+    return Object.is(value, -0) ? 0 : value
   }
   if (value === undefined) {
     throw new ValidationError(

@@ -342,6 +342,15 @@ describe('MongoStorage specifics', () => {
     }
   })
 
+  it('without a prefix uses the plain "storage" collection; refuses keys that are not strings', async () => {
+    const storage = new MongoStorage({ client: t.client, databaseName: t.databaseName })
+    await storage.write('plain/key', enc('v'))
+    expect(await t.db.collection('storage').countDocuments({ _id: 'plain/key' as never })).toBe(1)
+    const error = await storage.write(5 as never, enc('v')).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StorageError)
+    expect((error as Error).message).toBe('storage key must be a string, got number')
+  })
+
   it('requires a MongoClient', () => {
     expect(() => new MongoStorage({ client: {} as MongoClient })).toThrow(/MongoClient/)
   })

@@ -25,6 +25,14 @@ describe('classifyRating', () => {
   it('rejects unknown ratings instead of routing them to neutral', () => {
     expect(() => classifyRating('UP' as never)).toThrow(ValidationError)
     expect(() => classifyRating('thumbs' as never)).toThrow(/rating must be 'up', 'down' or null/)
+    let error: ValidationError | undefined
+    try {
+      classifyRating(1 as never)
+    } catch (e) {
+      error = e as ValidationError
+    }
+    expect(error?.message).toBe("feedback rating must be 'up', 'down' or null, got 1")
+    expect(error?.field).toBe('rating')
   })
 })
 
@@ -70,6 +78,11 @@ describe('SNS subject', () => {
 
   it('strips emoji and line breaks, folds accents, truncates with "..."', () => {
     expect(sanitizeSnsSubject('🚨 [URGENT]\r\nÉté\tok')).toBe('[URGENT] Ete ok')
+    expect(sanitizeSnsSubject('a  b   c\u2028\u2029d')).toBe('a b c d')
+    // Truncation never leaves a space before the mark.
+    const spaced = sanitizeSnsSubject(`${'x'.repeat(SNS_SUBJECT_MAX_LENGTH - 4)} ${'y'.repeat(10)}`)
+    expect(spaced).toBe(`${'x'.repeat(SNS_SUBJECT_MAX_LENGTH - 4)}...`)
+    expect(sanitizeSnsSubject('z'.repeat(SNS_SUBJECT_MAX_LENGTH))).toBe('z'.repeat(SNS_SUBJECT_MAX_LENGTH))
     const long = buildFeedbackSubject('x'.repeat(200), vars)
     expect(long).toHaveLength(SNS_SUBJECT_MAX_LENGTH)
     expect(long.endsWith('...')).toBe(true)
@@ -115,5 +128,12 @@ describe('SNS message', () => {
     expect(truncateUtf8('😀😀😀', 9)).toBe('😀\n...')
     expect(truncateUtf8('😀😀😀', 7)).toBe('\n...')
     expect(truncateUtf8('abc', 3)).toBe('abc')
+  })
+
+  it('uses the whole byte budget: the cut text and its mark fill the limit exactly', () => {
+    // 10 bytes: 6 of text, then "\n..." (4 bytes).
+    expect(truncateUtf8('abcdefghijk', 10)).toBe('abcdef\n...')
+    expect(Buffer.byteLength(truncateUtf8('é'.repeat(20), 12), 'utf8')).toBe(12)
+    expect(truncateUtf8('éééééé', 12)).toBe('éééééé')
   })
 })

@@ -1,9 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Metadata } from '../../model/types.js'
-import { metadataEventText } from '../metadata-changes.js'
+import { ConfigurationError } from '../../errors.js'
+import { configureLogger } from '../../logging.js'
+import { checkMetadataFields, metadataEventText } from '../metadata-changes.js'
 import {
   buildMetadataEvent,
+  deletedKeysAsNull,
   filterMetadataFields,
   formatEventTimestamp,
   serializeMetadataEvent,
@@ -95,6 +98,63 @@ describe('metadata event body', () => {
       a: null,
       b: null,
     })
+  })
+
+  it('an own "__proto__" key is announced like any other key, and no prototype changes', () => {
+    const changes = JSON.parse('{"__proto__": {"polluted": true}, "status": "x"}') as Metadata
+    const update = metadataEventText('s', 'update', { metadata: changes }, undefined)
+    expect(JSON.parse(update!).metadata).toEqual(JSON.parse('{"__proto__": {"polluted": true}, "status": "x"}'))
+    expect(Object.keys(JSON.parse(update!).metadata)).toEqual(['__proto__', 'status'])
+    const listed = filterMetadataFields(changes, ['__proto__'])!
+    expect(Object.keys(listed)).toEqual(['__proto__'])
+    expect(Object.getPrototypeOf(listed)).toBe(Object.prototype)
+    const deleted = metadataEventText('s', 'delete', { keys: ['__proto__', 'a'] }, undefined)
+    expect(deleted).toContain('"metadata":{"__proto__":null,"a":null}')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('leaves out keys whose value is undefined, and returns an ordinary object', () => {
+    const kept = filterMetadataFields({ a: undefined as never, b: 1 }, undefined)!
+    expect(Object.keys(kept)).toEqual(['b'])
+    expect(Object.getOwnPropertyDescriptor(kept, 'b')).toEqual({
+      value: 1,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+    expect(filterMetadataFields({ a: undefined as never }, undefined)).toBe(undefined)
+    expect(Object.getOwnPropertyDescriptor(deletedKeysAsNull(['k']), 'k')).toEqual({
+      value: null,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
+  })
+
+  it('metadataFields: a copy of a list of names; unset warns once per hook kind that every field goes out', () => {
+    const warnings: string[] = []
+    configureLogger({ logger: { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} }, level: 'warn' })
+    try {
+      const fields = ['status']
+      const checked = checkMetadataFields(fields, 'test hook')
+      expect(checked).toEqual(['status'])
+      expect(checked).not.toBe(fields)
+      expect(checkMetadataFields(undefined, 'unit-test-hook-a')).toBe(undefined)
+      expect(checkMetadataFields(undefined, 'unit-test-hook-a')).toBe(undefined)
+      expect(checkMetadataFields(undefined, 'unit-test-hook-b')).toBe(undefined)
+      expect(warnings).toHaveLength(2)
+      expect(warnings[0]).toContain('hook=<unit-test-hook-a>')
+      expect(warnings[0]).toContain('every metadata field will be propagated')
+      expect(warnings[1]).toContain('hook=<unit-test-hook-b>')
+      expect(warnings.join()).not.toContain('test hook')
+      for (const bad of [[''], ['ok', 3], 'status']) {
+        expect(() => checkMetadataFields(bad as never, 'sqs')).toThrow(
+          new ConfigurationError('sqs: metadataFields must be a list of non-empty field names'),
+        )
+      }
+    } finally {
+      configureLogger({ logger: console, level: 'warn' })
+    }
   })
 
   it('get announces nothing', () => {
