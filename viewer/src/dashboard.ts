@@ -131,7 +131,7 @@ export async function renderDashboard(root: HTMLElement, params: URLSearchParams
   if (app.value) query.set('app', app.value)
   const d = await api.dashboard(query)
   const days = d.days
-  const width = Math.max(320, Math.min(body.clientWidth || 900, 1100))
+  const width = Math.max(320, Math.min((body.clientWidth || 900) - 30, 1400))
   const sum = (pick: (day: Day) => number) => days.reduce((n, day) => n + pick(day), 0)
   const feedbackTotal = sum((day) => day.feedback.total)
 

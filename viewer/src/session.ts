@@ -58,7 +58,11 @@ function invocationSummary(metrics: Message['invocationMetrics']): Child {
   )
 }
 
-function message(m: Message): HTMLElement {
+/** Guardrail actions by `agent id #seq` of the message they concern. */
+type GuardrailMarks = Map<string, string[]>
+
+function message(m: Message, marks: GuardrailMarks): HTMLElement {
+  const guardrail = marks.get(`${m.agentId}#${m.seq}`)
   return h(
     'article',
     { class: `message ${m.role}${m.active ? '' : ' history'}`, 'data-seq': m.seq },
@@ -68,6 +72,7 @@ function message(m: Message): HTMLElement {
       h('strong', {}, m.role),
       h('span', { class: 'muted' }, ` ${m.agentId} #${m.seq} · ${formatDate(m.createdAt)}`),
       m.active ? null : h('span', { class: 'badge' }, 'history'),
+      guardrail ? h('span', { class: 'badge guardrail' }, `guardrail: ${guardrail.join(', ')}`) : null,
     ),
     m.blocks.map(block),
     invocationSummary(m.invocationMetrics),
@@ -112,6 +117,12 @@ export async function renderSession(root: HTMLElement, sessionId: string): Promi
   const counts = view.feedbackCounts
   const pending = view.notifications.filter((n) => n.state === 'pending').length
   const failed = view.notifications.length - pending
+  const marks: GuardrailMarks = new Map()
+  for (const g of view.guardrailEvents) {
+    if (g.messageSeq === null) continue
+    const key = `${g.agentId}#${g.messageSeq}`
+    marks.set(key, [...(marks.get(key) ?? []), g.action])
+  }
 
   const side = h(
     'aside',
@@ -185,7 +196,9 @@ export async function renderSession(root: HTMLElement, sessionId: string): Promi
     section(
       'Transcript',
       'transcript',
-      view.messages.length === 0 ? h('p', { class: 'muted' }, 'No messages.') : view.messages.map(message),
+      view.messages.length === 0
+        ? h('p', { class: 'muted' }, 'No messages.')
+        : view.messages.map((m) => message(m, marks)),
       view.messagesTruncated
         ? h('p', { class: 'muted' }, `Only the first ${view.messages.length} messages are shown.`)
         : null,

@@ -2,7 +2,7 @@
 import { api, type ViewerConfig } from './api.js'
 import { compactJson, formatDate, h, replace } from './dom.js'
 
-const FILTERS = ['app', 'rating', 'after', 'before'] as const
+const FILTERS = ['app', 'rating', 'after', 'before', 'limit'] as const
 
 function field(label: string, input: HTMLElement): HTMLElement {
   return h('label', { class: 'field' }, h('span', {}, label), input)
@@ -49,6 +49,8 @@ export async function renderSessions(root: HTMLElement, params: URLSearchParams,
       if (input.value) next.set(name, input.value)
     }
     for (const input of metaInputs) if (input.value) next.append('meta', `${input.dataset.meta}=${input.value}`)
+    const limit = params.get('limit')
+    if (limit) next.set('limit', limit)
     location.hash = `#/sessions?${next}`
   })
 

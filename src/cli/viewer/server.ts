@@ -13,7 +13,7 @@ import type { SessionCollections } from '../../storage/collections.js'
 import { validateIdentifier } from '../../validation/identifiers.js'
 import { UsageError } from '../errors.js'
 import { parseMetadataFilter } from '../commands/sessions-list.js'
-import { hostHeaderIsLoopback, requestToken, TOKEN_COOKIE, tokenMatches } from './auth.js'
+import { hostHeaderIsLoopback, isLoopbackHost, requestToken, TOKEN_COOKIE, tokenMatches } from './auth.js'
 import { loadDashboard, MAX_DASHBOARD_DAYS } from './dashboard.js'
 import { loadSessionView } from './session-view.js'
 
@@ -203,6 +203,11 @@ function authorize(options: ViewerOptions, request: IncomingMessage, url: URL, r
 
 /** Starts the viewer; resolves once it listens. */
 export async function startViewer(options: ViewerOptions): Promise<RunningViewer> {
+  if (options.token === null && !isLoopbackHost(options.host)) {
+    throw new UsageError(
+      `an access token is required to serve on ${options.host} (only 127.0.0.1, ::1 and localhost go without)`,
+    )
+  }
   const assets = await loadAssets(options.assetsDir ?? (await findAssetsDir()))
   const server = createServer((request, response) => {
     securityHeaders(response)

@@ -1,0 +1,417 @@
+/**
+ * The web viewer end to end: sessions seeded through the library, the viewer served in-process, and
+ * a headless Chromium (Debian's package, driven by playwright-core) listing, filtering, opening a
+ * session and drawing the dashboard; plus escaping of hostile content, the access token off
+ * loopback, and a command log proving the viewer only reads.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { ImageBlock, TextBlock } from '@strands-agents/sdk'
+import { MongoClient } from 'mongodb'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { MongoDBSessionManager } from '../../src/index.js'
+import { openCollections } from '../../src/storage/collections.js'
+import type { ScriptedTurn } from '../../src/testing/index.js'
+import { startViewer, type RunningViewer } from '../../src/cli/viewer/server.js'
+import { testAgent } from '../support/agents.js'
+import { countCommands, type CommandLog } from '../support/command-counter.js'
+import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
+import { repoRoot } from '../cli/support.js'
+
+const XSS_TEXT = 'Look: <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script>'
+const XSS_COMMENT = 'bad <img src=x onerror="window.__xss=3">'
+const XSS_METADATA = '<script>window.__xss=4</script>'
+const SHOTS = path.join(repoRoot, '.cache', 'viewer-screenshots')
+const CHROMIUM = '/usr/bin/chromium'
+const TOKEN = 'viewer-test-token-0123456789'
+
+let db: TestDatabase
+let client: MongoClient
+let log: CommandLog
+let viewer: RunningViewer
+let browser: BrowserContext
+let profile: string
+
+interface Seed {
+  sessionId: string
+  applicationName: string
+  metadata: Record<string, string>
+  invocations: { prompt: string | (TextBlock | ImageBlock)[]; turns: ScriptedTurn[] }[]
+  feedback?: { rating: 'up' | 'down' | null; comment: string }[]
+}
+
+async function seed(s: Seed): Promise<void> {
+  const manager = new MongoDBSessionManager({
+    sessionId: s.sessionId,
+    client: db.client,
+    databaseName: db.databaseName,
+    applicationName: s.applicationName,
+    metadataFields: ['status'],
+  })
+  const turns = s.invocations.flatMap((i) => i.turns)
+  const agent = testAgent({ sessionManager: manager, id: 'support', script: turns })
+  for (const invocation of s.invocations) await agent.invoke(invocation.prompt)
+  await manager.updateMetadata(s.metadata)
+  for (const f of s.feedback ?? []) await manager.addFeedback({ ...f, agentId: 'support' })
+  await manager.close()
+}
+
+const reply = (text: string, latencyMs: number, inputTokens: number, outputTokens: number): ScriptedTurn => ({
+  text,
+  latencyMs,
+  usage: { inputTokens, outputTokens },
+})
+
+async function newPage(): Promise<Page> {
+  const page = await browser.newPage()
+  page.on('pageerror', (error) => {
+    throw error
+  })
+  return page
+}
+
+async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url)
+  await page.waitForSelector('body[data-ready="true"]')
+}
+
+/** Navigates inside the app (a hash change) and waits for the page to be drawn. */
+async function go(page: Page, hash: string): Promise<void> {
+  await page.evaluate((h) => {
+    document.body.dataset.ready = 'false'
+    location.hash = h
+  }, hash)
+  await page.waitForSelector('body[data-ready="true"]')
+}
+
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = ''
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+beforeAll(async () => {
+  db = await openTestDatabase('msm_viewer')
+  // Model latencies of every model call seeded below: 50, 50, 50, 60, 100, 200, 300, 400 ms.
+  await seed({
+    sessionId: 'order-123',
+    applicationName: 'support-bot',
+    metadata: { status: 'escalated', note: XSS_METADATA },
+    invocations: [
+      {
+        prompt: 'Where is my order?',
+        turns: [
+          {
+            toolUse: { name: 'lookup_order', input: { orderId: 'A-1' } },
+            latencyMs: 100,
+            usage: { inputTokens: 10, outputTokens: 5 },
+          },
+          reply('Your order has shipped.', 300, 20, 10),
+        ],
+      },
+      { prompt: XSS_TEXT, turns: [reply(XSS_TEXT, 200, 30, 15)] },
+    ],
+    feedback: [
+      { rating: 'up', comment: XSS_COMMENT },
+      { rating: 'down', comment: 'wrong eta' },
+    ],
+  })
+  await seed({
+    sessionId: 'photo-7',
+    applicationName: 'support-bot',
+    metadata: { status: 'open' },
+    invocations: [
+      {
+        prompt: [
+          new TextBlock('Here is the damaged parcel'),
+          new ImageBlock({ format: 'png', source: { bytes: new Uint8Array(2048) } }),
+        ],
+        turns: [reply('Sorry about that, a refund is on its way.', 60, 40, 10)],
+      },
+    ],
+    feedback: [{ rating: 'up', comment: 'quick' }],
+  })
+  await seed({
+    sessionId: 'guarded-1',
+    applicationName: 'support-bot',
+    metadata: { status: 'open' },
+    invocations: [
+      {
+        prompt: 'my card number is 4111 1111 1111 1111',
+        turns: [
+          {
+            text: 'I cannot help with that.',
+            redactInput: '[input redacted]',
+            latencyMs: 400,
+            usage: { inputTokens: 5, outputTokens: 5 },
+          },
+        ],
+      },
+    ],
+  })
+  for (const n of [1, 2, 3]) {
+    await seed({
+      sessionId: `sales-${n}`,
+      applicationName: 'sales-bot',
+      metadata: { status: 'open' },
+      invocations: [{ prompt: 'hi', turns: [reply('hello', 50, 1, 1)] }],
+    })
+  }
+  // Delivery state as the outbox leaves it: one notification pending, one given up.
+  const now = new Date()
+  await db.db.collection('sessions').updateOne(
+    { _id: 'order-123' as never },
+    {
+      $set: {
+        outbox: [
+          {
+            event_id: 'evt-pending-1',
+            session_id: 'order-123',
+            channel: 'sqs',
+            target: 'https://sqs.eu-west-1.amazonaws.com/1/metadata',
+            payload: {},
+            created_at: now,
+            due_at: new Date(now.getTime() + 60_000),
+          },
+        ],
+        outbox_failed: [
+          {
+            event_id: 'evt-failed-1',
+            session_id: 'order-123',
+            channel: 'sns',
+            target: 'arn:aws:sns:eu-west-1:1:feedback',
+            payload: {},
+            created_at: now,
+            due_at: now,
+            failed_at: now,
+            error: 'AuthorizationError: not allowed',
+          },
+        ],
+      },
+    },
+  )
+
+  client = await db.newClient({ monitorCommands: true })
+  log = countCommands(client)
+  viewer = await startViewer({
+    collections: openCollections(client.db(db.databaseName)),
+    host: '127.0.0.1',
+    port: 0,
+    token: null,
+    metadataFields: ['status'],
+  })
+  profile = await mkdtemp(path.join(tmpdir(), 'msm-viewer-chromium-'))
+  // A fresh profile per run (playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1360, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  })
+  await mkdir(SHOTS, { recursive: true })
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await viewer?.close()
+  await db?.cleanup()
+  if (profile) await rm(profile, { recursive: true, force: true })
+})
+
+describe('viewer in Chromium', () => {
+  it('lists sessions newest first, pages, and filters by application, metadata and feedback', async () => {
+    const page = await newPage()
+    await open(page, viewer.url)
+    const ids = () => page.$$eval('#session-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-session')))
+    expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1', 'guarded-1', 'photo-7', 'order-123'])
+    await page.screenshot({ path: path.join(SHOTS, 'sessions.png'), fullPage: true })
+
+    await go(page, '#/sessions?limit=4')
+    expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1', 'guarded-1'])
+    await page.click('#next-page')
+    await page.waitForSelector('body[data-ready="true"]')
+    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 2)
+    expect(await ids()).toEqual(['photo-7', 'order-123'])
+    await page.click('#prev-page')
+    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 4)
+
+    await go(page, '#/sessions')
+    await page.fill('input[name="app"]', 'support-bot')
+    await page.click('#filters button[type="submit"]')
+    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 3)
+    expect(await ids()).toEqual(['guarded-1', 'photo-7', 'order-123'])
+
+    await page.fill('input[data-meta="status"]', 'escalated')
+    await page.click('#filters button[type="submit"]')
+    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 1)
+    expect(await ids()).toEqual(['order-123'])
+
+    await go(page, '#/sessions?rating=up')
+    expect(await ids()).toEqual(['photo-7', 'order-123'])
+    await go(page, '#/sessions?rating=down')
+    expect(await ids()).toEqual(['order-123'])
+    await go(page, `#/sessions?before=2000-01-01`)
+    expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+    await page.close()
+  })
+
+  it('opens a session: transcript with tool calls and media placeholder, metadata, feedback, delivery state; hostile text stays text', async () => {
+    const page = await newPage()
+    await open(page, viewer.url)
+    await page.click('a[href="#/session/order-123"]')
+    await page.waitForSelector('#session-title')
+    await page.waitForSelector('body[data-ready="true"]')
+    expect(await page.textContent('#session-title')).toBe('order-123')
+    const transcript = (await page.textContent('#transcript')) ?? ''
+    expect(transcript).toContain('→ tool call lookup_order')
+    expect(transcript).toContain('"orderId": "A-1"')
+    expect(transcript).toContain('← tool result (success)')
+    expect(transcript).toContain('Your order has shipped.')
+    expect(transcript).toContain('invocation: 45 tokens (in 30, out 15), 1 model call')
+    // The payloads are shown exactly as typed, and nothing of them became an element or ran.
+    const texts = await page.$$eval('#transcript .block.text', (blocks) => blocks.map((b) => b.textContent))
+    expect(texts.filter((t) => t === XSS_TEXT)).toHaveLength(2)
+    expect(await page.$$('#app img, #app script')).toHaveLength(0)
+    expect(await page.textContent('#metadata')).toContain(XSS_METADATA)
+    const feedback = (await page.textContent('#feedback')) ?? ''
+    expect(feedback).toContain('↑ 1 ↓ 1 · 0')
+    expect(feedback).toContain(XSS_COMMENT)
+    expect(feedback).toContain('wrong eta')
+    const notifications = await page.$$eval('#notification-list tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+    )
+    expect(notifications.map((r) => [r[0], r[1], r[6]])).toEqual([
+      ['pending', 'sqs', ''],
+      ['failed', 'sns', 'AuthorizationError: not allowed'],
+    ])
+    expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined()
+    await page.screenshot({ path: path.join(SHOTS, 'session.png'), fullPage: true })
+
+    await go(page, '#/session/photo-7')
+    expect(await page.textContent('#transcript .block.media')).toBe('[image png, 2.0 KB — not shown]')
+    expect(await page.$$('#app img')).toHaveLength(0)
+
+    await go(page, '#/session/guarded-1')
+    // The guardrail's redaction: the stored replacement text, flagged with the audit event.
+    expect(await page.textContent('#transcript [data-seq="0"] .block.text')).toBe('[input redacted]')
+    expect(await page.textContent('#transcript [data-seq="0"] .badge.guardrail')).toBe('guardrail: BLOCKED')
+    expect(await page.textContent('#guardrails')).toContain('guardrailIntervened')
+
+    await go(page, '#/session/no-such-session')
+    expect(await page.textContent('#error')).toContain("session 'no-such-session' not found")
+    expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined()
+    await page.close()
+  })
+
+  it('draws the dashboard charts from the seeded invocations, latencies and feedback', async () => {
+    const page = await newPage()
+    await open(page, `${viewer.url}#/dashboard`)
+    for (const chart of ['usage', 'latency', 'feedback']) {
+      const size = await page.$eval(`#chart-${chart} canvas`, (c) => {
+        const canvas = c as HTMLCanvasElement
+        return { width: canvas.width, height: canvas.height }
+      })
+      expect(size.width, chart).toBeGreaterThan(100)
+      expect(size.height, chart).toBeGreaterThan(100)
+    }
+    const card = (key: string) => page.textContent(`[data-total="${key}"] .value`)
+    expect(await card('invocations')).toBe('7')
+    expect(await card('tokens')).toBe('156')
+    expect(await card('model-calls')).toBe('8')
+    expect(await card('feedback')).toBe('2 ↑ / 1 ↓ of 3')
+    const today = new Date().toISOString().slice(0, 10)
+    const row = (table: string) =>
+      page.$$eval(
+        `#${table} tbody tr`,
+        (rows, day) =>
+          rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)).find((cells) => cells[0] === day),
+        today,
+      )
+    expect(await row('usage-table')).toEqual([today, '7', '108', '48', '156'])
+    expect(await row('latency-table')).toEqual([today, '8', '60', '400'])
+    expect(await row('feedback-table')).toEqual([today, '2', '1', '0', '66.7'])
+    // uPlot's legend names the series.
+    expect(await page.textContent('#chart-latency')).toContain('p95')
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true })
+    await page.close()
+  })
+
+  it('only ever reads: every command the viewer sent is a read', () => {
+    const reads = new Set(['find', 'aggregate', 'getMore', 'listIndexes', 'killCursors', 'count'])
+    expect(log.commands.length).toBeGreaterThan(10)
+    expect(log.commands.filter((name) => !reads.has(name))).toEqual([])
+  })
+})
+
+describe('access control', () => {
+  it('refuses to serve off loopback without a token', async () => {
+    await expect(
+      startViewer({
+        collections: openCollections(client.db(db.databaseName)),
+        host: '127.0.0.2',
+        port: 0,
+        token: null,
+        metadataFields: [],
+      }),
+    ).rejects.toThrow(/access token is required/)
+  })
+
+  it('off loopback, every request needs the token: header, or ?token= once then the cookie', async () => {
+    const remote = await startViewer({
+      collections: openCollections(client.db(db.databaseName)),
+      host: '127.0.0.2',
+      port: 0,
+      token: TOKEN,
+      metadataFields: [],
+    })
+    try {
+      expect((await fetch(`${remote.url}api/sessions`)).status).toBe(401)
+      expect((await fetch(remote.url)).status).toBe(401)
+      expect((await fetch(`${remote.url}api/sessions`, { headers: { 'x-viewer-token': 'wrong' } })).status).toBe(401)
+      expect((await fetch(`${remote.url}?token=wrong`)).status).toBe(401)
+      const ok = await fetch(`${remote.url}api/sessions`, { headers: { 'x-viewer-token': TOKEN } })
+      expect(ok.status).toBe(200)
+      const redirect = await fetch(`${remote.url}?token=${TOKEN}`, { redirect: 'manual' })
+      expect(redirect.status).toBe(303)
+      expect(redirect.headers.get('location')).toBe('/')
+      expect(redirect.headers.get('set-cookie')).toMatch(/^msm_viewer_token=.+; HttpOnly; SameSite=Strict; Path=\//)
+
+      // In the browser: the one-time link lands on the list, the token gone from the address bar.
+      const page = await newPage()
+      await open(page, `${remote.url}?token=${TOKEN}`)
+      expect(page.url()).toBe(remote.url)
+      expect(await page.$$eval('#session-list tbody tr', (rows) => rows.length)).toBe(6)
+      await page.close()
+    } finally {
+      await remote.close()
+    }
+  })
+
+  it('on loopback, answers only requests addressed to a loopback host, with a strict CSP', async () => {
+    const page = await rawGet(viewer.url, {})
+    expect(page.status).toBe(200)
+    const response = await fetch(viewer.url)
+    const csp = response.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).toContain("default-src 'none'")
+    expect(csp).not.toContain('unsafe-inline')
+    expect((await rawGet(`${viewer.url}api/sessions`, { Host: 'attacker.example:80' })).status).toBe(403)
+    expect((await fetch(`${viewer.url}api/sessions`, { method: 'POST' })).status).toBe(405)
+  })
+})
