@@ -9,12 +9,14 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ImageBlock, TextBlock } from '@strands-agents/sdk'
-import { MongoClient } from 'mongodb'
+import type { MongoClient } from 'mongodb'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MongoDBSessionManager } from '../../src/index.js'
 import { openCollections } from '../../src/storage/collections.js'
 import type { ScriptedTurn } from '../../src/testing/index.js'
+import { EXIT } from '../../src/cli/errors.js'
+import { runCli } from '../../src/cli/run.js'
 import { startViewer, type RunningViewer } from '../../src/cli/viewer/server.js'
 import { testAgent } from '../support/agents.js'
 import { countCommands, type CommandLog } from '../support/command-counter.js'
@@ -80,11 +82,15 @@ async function open(page: Page, url: string): Promise<void> {
 
 /** Navigates inside the app (a hash change) and waits for the page to be drawn. */
 async function go(page: Page, hash: string): Promise<void> {
-  await page.evaluate((h) => {
-    document.body.dataset.ready = 'false'
-    location.hash = h
-  }, hash)
+  // Browser code as strings: this file is type-checked without the DOM library.
+  await page.evaluate(`document.body.dataset.ready = 'false'; location.hash = ${JSON.stringify(hash)}`)
   await page.waitForSelector('body[data-ready="true"]')
+}
+
+/** Waits until the session list shows `n` rows. */
+async function rows(page: Page, n: number): Promise<void> {
+  // A selector, not a function: the page's CSP forbids the eval that waitForFunction needs.
+  await page.waitForSelector(`#session-list tbody tr:nth-child(${n}):last-child`)
 }
 
 function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -246,20 +252,20 @@ describe('viewer in Chromium', () => {
     expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1', 'guarded-1'])
     await page.click('#next-page')
     await page.waitForSelector('body[data-ready="true"]')
-    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 2)
+    await rows(page, 2)
     expect(await ids()).toEqual(['photo-7', 'order-123'])
     await page.click('#prev-page')
-    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 4)
+    await rows(page, 4)
 
     await go(page, '#/sessions')
     await page.fill('input[name="app"]', 'support-bot')
     await page.click('#filters button[type="submit"]')
-    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 3)
+    await rows(page, 3)
     expect(await ids()).toEqual(['guarded-1', 'photo-7', 'order-123'])
 
     await page.fill('input[data-meta="status"]', 'escalated')
     await page.click('#filters button[type="submit"]')
-    await page.waitForFunction(() => document.querySelectorAll('#session-list tbody tr').length === 1)
+    await rows(page, 1)
     expect(await ids()).toEqual(['order-123'])
 
     await go(page, '#/sessions?rating=up')
@@ -300,7 +306,7 @@ describe('viewer in Chromium', () => {
       ['pending', 'sqs', ''],
       ['failed', 'sns', 'AuthorizationError: not allowed'],
     ])
-    expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined()
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await page.screenshot({ path: path.join(SHOTS, 'session.png'), fullPage: true })
 
     await go(page, '#/session/photo-7')
@@ -315,7 +321,7 @@ describe('viewer in Chromium', () => {
 
     await go(page, '#/session/no-such-session')
     expect(await page.textContent('#error')).toContain("session 'no-such-session' not found")
-    expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined()
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await page.close()
   })
 
@@ -324,7 +330,7 @@ describe('viewer in Chromium', () => {
     await open(page, `${viewer.url}#/dashboard`)
     for (const chart of ['usage', 'latency', 'feedback']) {
       const size = await page.$eval(`#chart-${chart} canvas`, (c) => {
-        const canvas = c as HTMLCanvasElement
+        const canvas = c as unknown as { width: number; height: number }
         return { width: canvas.width, height: canvas.height }
       })
       expect(size.width, chart).toBeGreaterThan(100)
@@ -413,5 +419,68 @@ describe('access control', () => {
     expect(csp).not.toContain('unsafe-inline')
     expect((await rawGet(`${viewer.url}api/sessions`, { Host: 'attacker.example:80' })).status).toBe(403)
     expect((await fetch(`${viewer.url}api/sessions`, { method: 'POST' })).status).toBe(405)
+  })
+})
+
+describe('the viewer command', () => {
+  /** Runs `viewer` in-process until the returned stop() aborts it; resolves once it printed its URL. */
+  async function runViewer(args: string[]): Promise<{ url: string; stop(): Promise<number> }> {
+    const controller = new AbortController()
+    let stdout = ''
+    let printed: (url: string) => void = () => undefined
+    const url = new Promise<string>((resolve) => (printed = resolve))
+    const done = runCli(['viewer', '--uri', db.uri, '--db', db.databaseName, '--port', '0', ...args], {
+      stdout: {
+        write: (chunk: string) => {
+          stdout += chunk
+          const match = /^open (http:\/\/\S+)/m.exec(stdout)
+          if (match) printed(match[1]!)
+        },
+        isTTY: false,
+      },
+      stderr: { write: () => undefined, isTTY: false },
+      env: { NO_COLOR: '1' },
+      signal: controller.signal,
+    })
+    const first = await Promise.race([url, done.then((code) => `exited ${code}`)])
+    expect(first).toMatch(/^http:/)
+    return {
+      url: first,
+      stop: () => {
+        controller.abort()
+        return done
+      },
+    }
+  }
+
+  it('serves on 127.0.0.1 without a token, and stops on the signal', async () => {
+    const running = await runViewer([])
+    expect(running.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+    const page = await fetch(`${running.url}api/sessions?app=sales-bot`)
+    expect(page.status).toBe(200)
+    expect(((await page.json()) as { items: unknown[] }).items).toHaveLength(3)
+    expect(await running.stop()).toBe(0)
+  })
+
+  it('off loopback, generates a token and prints it in the URL to open', async () => {
+    const running = await runViewer(['--host', '127.0.0.2'])
+    const printed = new URL(running.url)
+    const token = printed.searchParams.get('token') ?? ''
+    expect(token.length).toBeGreaterThanOrEqual(32)
+    expect((await fetch(`${printed.origin}/api/sessions`)).status).toBe(401)
+    expect((await fetch(`${printed.origin}/api/sessions`, { headers: { 'x-viewer-token': token } })).status).toBe(200)
+    expect((await fetch(running.url, { redirect: 'manual' })).status).toBe(303)
+    expect(await running.stop()).toBe(0)
+  })
+
+  it('refuses a short token', async () => {
+    let stderr = ''
+    const code = await runCli(['viewer', '--uri', db.uri, '--db', db.databaseName, '--token', 'short'], {
+      stdout: { write: () => undefined, isTTY: false },
+      stderr: { write: (chunk: string) => (stderr += chunk), isTTY: false },
+      env: { NO_COLOR: '1' },
+    })
+    expect(code).toBe(EXIT.usage)
+    expect(stderr).toContain('--token must be at least 16 characters')
   })
 })
