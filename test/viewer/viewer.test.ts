@@ -29,6 +29,8 @@ const XSS_METADATA = '<script>window.__xss=4</script>'
 const SHOTS = path.join(repoRoot, '.cache', 'viewer-screenshots')
 const CHROMIUM = '/usr/bin/chromium'
 const TOKEN = 'viewer-test-token-0123456789'
+/** The commands a read-only client may send. */
+const READS = new Set(['find', 'aggregate', 'getMore', 'listIndexes', 'killCursors', 'count'])
 
 let db: TestDatabase
 let client: MongoClient
@@ -272,6 +274,9 @@ describe('viewer in Chromium', () => {
     expect(await ids()).toEqual(['photo-7', 'order-123'])
     await go(page, '#/sessions?rating=down')
     expect(await ids()).toEqual(['order-123'])
+    // A day alone is inclusive.
+    await go(page, `#/sessions?before=${new Date().toISOString().slice(0, 10)}`)
+    expect(await ids()).toHaveLength(6)
     await go(page, `#/sessions?before=2000-01-01`)
     expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
     await page.close()
@@ -359,9 +364,8 @@ describe('viewer in Chromium', () => {
   })
 
   it('only ever reads: every command the viewer sent is a read', () => {
-    const reads = new Set(['find', 'aggregate', 'getMore', 'listIndexes', 'killCursors', 'count'])
     expect(log.commands.length).toBeGreaterThan(10)
-    expect(log.commands.filter((name) => !reads.has(name))).toEqual([])
+    expect(log.commands.filter((name) => !READS.has(name))).toEqual([])
   })
 })
 
@@ -484,3 +488,91 @@ describe('the viewer command', () => {
     expect(stderr).toContain('--token must be at least 16 characters')
   })
 })
+
+describe('with 10,000 sessions', () => {
+  let big: TestDatabase
+  let bigClient: MongoClient
+  let bigLog: CommandLog
+  let bigViewer: RunningViewer
+  const SESSIONS = 10_000
+
+  beforeAll(async () => {
+    big = await openTestDatabase('msm_viewer_big')
+    // One real session through the library (indexes, an invocation), then plain session documents
+    // of the same shape: what the catalogue reads of a session.
+    await seedInto(big, 'real-1')
+    const start = Date.UTC(2026, 0, 1)
+    const docs = Array.from({ length: SESSIONS - 1 }, (_, i) => ({
+      _id: `bulk-${String(i).padStart(5, '0')}`,
+      session_id: `bulk-${String(i).padStart(5, '0')}`,
+      schema_version: 1,
+      application_name: i % 2 ? 'odd-bot' : 'even-bot',
+      created_at: new Date(start + i * 60_000),
+      updated_at: new Date(start + i * 60_000),
+      metadata: {},
+      agents: {},
+      feedback_counts: { up: i % 10 === 0 ? 1 : 0, down: 0, neutral: 0 },
+    }))
+    for (let i = 0; i < docs.length; i += 2_000) {
+      await big.db.collection('sessions').insertMany(docs.slice(i, i + 2_000) as never[])
+    }
+    bigClient = await big.newClient({ monitorCommands: true })
+    bigLog = countCommands(bigClient)
+    bigViewer = await startViewer({
+      collections: openCollections(bigClient.db(big.databaseName)),
+      host: '127.0.0.1',
+      port: 0,
+      token: null,
+      metadataFields: [],
+    })
+  })
+
+  afterAll(async () => {
+    await bigViewer?.close()
+    await big?.cleanup()
+  })
+
+  it('a list page, filtered or not, is one bounded find', async () => {
+    const page = await newPage()
+    await open(page, bigViewer.url)
+    for (const hash of [
+      '#/sessions',
+      '#/sessions?app=odd-bot',
+      '#/sessions?rating=up',
+      '#/sessions?before=2026-01-03',
+    ]) {
+      await go(page, hash)
+      bigLog.reset()
+      await page.click('#next-page')
+      await rows(page, 25)
+      const finds = bigLog.events.filter((e) => e.commandName === 'find')
+      expect(bigLog.commands, hash).toEqual(['find'])
+      expect(finds[0]!.command.limit, hash).toBe(26)
+    }
+    expect(await page.$$eval('#session-list tbody tr', (r) => r.length)).toBe(25)
+    await page.close()
+  })
+
+  it('the dashboard reads only the sessions of its range', async () => {
+    const page = await newPage()
+    bigLog.reset()
+    await open(page, `${bigViewer.url}#/dashboard`)
+    await page.waitForSelector('#chart-usage canvas')
+    expect(await page.textContent('[data-total="invocations"] .value')).toBe('1')
+    // The bulk sessions were last updated in January: none is in the default range (the last 14 days).
+    expect(await page.textContent('[data-total="sessions"] .value')).toBe('1')
+    const sessionFinds = bigLog.events.filter((e) => e.commandName === 'find' && e.command.find === 'sessions')
+    for (const find of sessionFinds) expect(JSON.stringify(find.command.filter)).toContain('updated_at')
+    expect(bigLog.commands.filter((name) => name === 'getMore')).toEqual([])
+    expect(bigLog.commands.filter((name) => !READS.has(name))).toEqual([])
+    await page.close()
+  })
+})
+
+/** A session with one invocation, through the library, in another database. */
+async function seedInto(target: TestDatabase, sessionId: string): Promise<void> {
+  const manager = new MongoDBSessionManager({ sessionId, client: target.client, databaseName: target.databaseName })
+  const agent = testAgent({ sessionManager: manager, id: 'support', script: [reply('hello', 50, 1, 1)] })
+  await agent.invoke('hi')
+  await manager.close()
+}

@@ -20,11 +20,20 @@ export async function renderSessions(root: HTMLElement, params: URLSearchParams,
   )
   const after = h('input', { name: 'after', type: 'date', value: params.get('after') ?? '' })
   const before = h('input', { name: 'before', type: 'date', value: params.get('before') ?? '' })
+  // `key=value` (a string) or `key:=<json>` (a number, boolean or null), shown back as typed.
   const metaValues = new Map(
-    params.getAll('meta').map((item) => [item.slice(0, item.indexOf('=')), item.slice(item.indexOf('=') + 1)]),
+    params.getAll('meta').flatMap((item) => {
+      const match = /^([^=:]+)(:?=)(.*)$/s.exec(item)
+      return match ? [[match[1]!, match[2] === ':=' ? `:=${match[3]}` : match[3]!] as const] : []
+    }),
   )
   const metaInputs = config.metadataFields.map((name) =>
-    h('input', { type: 'text', 'data-meta': name, placeholder: 'any', value: metaValues.get(name) ?? '' }),
+    h('input', {
+      type: 'text',
+      'data-meta': name,
+      placeholder: 'any (:=1 for a number)',
+      value: metaValues.get(name) ?? '',
+    }),
   )
   const form = h(
     'form',
@@ -32,7 +41,7 @@ export async function renderSessions(root: HTMLElement, params: URLSearchParams,
     field('Application', app),
     field('Feedback', rating),
     field('Updated after', after),
-    field('Updated before', before),
+    field('Updated before (incl.)', before),
     ...metaInputs.map((input) => field(`metadata.${input.dataset.meta}`, input)),
     h('button', { type: 'submit' }, 'Filter'),
     h('a', { href: '#/sessions', class: 'reset' }, 'Reset'),
@@ -48,7 +57,10 @@ export async function renderSessions(root: HTMLElement, params: URLSearchParams,
     ] as const) {
       if (input.value) next.set(name, input.value)
     }
-    for (const input of metaInputs) if (input.value) next.append('meta', `${input.dataset.meta}=${input.value}`)
+    for (const input of metaInputs) {
+      if (!input.value) continue
+      next.append('meta', `${input.dataset.meta}${input.value.startsWith(':=') ? '' : '='}${input.value}`)
+    }
     const limit = params.get('limit')
     if (limit) next.set('limit', limit)
     location.hash = `#/sessions?${next}`

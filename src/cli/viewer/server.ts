@@ -130,7 +130,12 @@ async function apiSessions(options: ViewerOptions, params: URLSearchParams): Pro
   const limit = limitRaw ? Number(limitRaw) : 25
   const metadata = parseMetadataFilter(params.getAll('meta').filter((m) => !/^[^=]*=$/.test(m)))
   const after = dateParam(params, 'after')
-  const before = dateParam(params, 'before')
+  // A day given alone is inclusive: "updated before 2026-11-30" keeps that day's sessions.
+  const beforeParam = dateParam(params, 'before')
+  const before =
+    beforeParam && /^\d{4}-\d{2}-\d{2}$/.test(params.get('before') ?? '')
+      ? new Date(beforeParam.getTime() + 86_400_000)
+      : beforeParam
   const app = params.get('app') || undefined
   const cursor = params.get('cursor') || undefined
   return listSessions(
