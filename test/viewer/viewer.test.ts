@@ -423,6 +423,10 @@ describe('access control', () => {
     expect(csp).not.toContain('unsafe-inline')
     expect((await rawGet(`${viewer.url}api/sessions`, { Host: 'attacker.example:80' })).status).toBe(403)
     expect((await fetch(`${viewer.url}api/sessions`, { method: 'POST' })).status).toBe(405)
+    expect((await fetch(`${viewer.url}api/sessions/%E0%A4%A`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/sessions/Not$Valid`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/sessions?rating=great`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/dashboard?since=2026-01-01&until=2026-12-31`)).status).toBe(400)
   })
 })
 

@@ -173,7 +173,13 @@ async function route(options: ViewerOptions, url: URL, response: ServerResponse)
   }
   if (path === '/api/sessions') return sendJson(response, 200, await apiSessions(options, url.searchParams))
   if (path.startsWith('/api/sessions/')) {
-    const id = validateIdentifier(decodeURIComponent(path.slice('/api/sessions/'.length)), 'session id')
+    let raw: string
+    try {
+      raw = decodeURIComponent(path.slice('/api/sessions/'.length))
+    } catch {
+      throw new ValidationError('malformed session id', { field: 'session id' })
+    }
+    const id = validateIdentifier(raw, 'session id')
     const view = await loadSessionView(options.collections, id)
     return view ? sendJson(response, 200, view) : sendJson(response, 404, { error: `session '${id}' not found` })
   }
