@@ -16,6 +16,7 @@ const slow = [
   'test/session/concurrency.test.ts',
   'test/session/edit-sequences.property.test.ts',
   'test/session/scale.test.ts',
+  'test/viewer/viewer.test.ts',
 ]
 // integration: everything else under test/ (FerretDB or MONGODB_URI, fauxqs).
 

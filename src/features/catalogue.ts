@@ -38,6 +38,8 @@ export interface ListSessionsQuery extends SessionFilter {
   limit?: number
   /** `nextCursor` of the previous page. */
   cursor?: string | null
+  /** Only sessions with at least one feedback entry of this rating (`feedback_counts`). */
+  feedbackRating?: 'up' | 'down' | 'neutral'
 }
 
 export interface DeleteSessionsFilter extends SessionFilter {
@@ -169,6 +171,12 @@ async function querySessions(
 ): Promise<SessionPage> {
   const limit = pageLimit(query.limit)
   const clauses = buildFilter(query, options)
+  if (query.feedbackRating !== undefined) {
+    if (!['up', 'down', 'neutral'].includes(query.feedbackRating)) {
+      throw new ValidationError('feedbackRating must be up, down or neutral', { field: 'feedbackRating' })
+    }
+    clauses.push({ [`feedback_counts.${query.feedbackRating}`]: { $gt: 0 } })
+  }
   if (query.cursor) {
     const position = decodeCursor(query.cursor, 'sessions')
     const updated = typeof position.u === 'number' ? new Date(position.u) : null

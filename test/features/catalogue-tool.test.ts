@@ -68,6 +68,25 @@ describe('session catalogue', () => {
     expect(after.items.map((s) => s.sessionId)).toEqual(['list-6', 'list-5', 'list-4'])
   })
 
+  it('filters on feedback rating', async () => {
+    const rated = (sessionId: string) =>
+      new SessionData({ collections: ctx.collections, sessionId, applicationName: 'rated' })
+    await rated('rated-up').addFeedback({ rating: 'up' })
+    await rated('rated-down').addFeedback({ rating: 'down' })
+    await rated('rated-both').addFeedback({ rating: 'up' })
+    await rated('rated-both').addFeedback({ rating: null })
+    const ids = async (feedbackRating: 'up' | 'down' | 'neutral') =>
+      (await listSessions(ctx.collections, { applicationName: 'rated', feedbackRating })).items
+        .map((s) => s.sessionId)
+        .sort()
+    expect(await ids('up')).toEqual(['rated-both', 'rated-up'])
+    expect(await ids('down')).toEqual(['rated-down'])
+    expect(await ids('neutral')).toEqual(['rated-both'])
+    await expect(listSessions(ctx.collections, { feedbackRating: '$gt' as never })).rejects.toBeInstanceOf(
+      ValidationError,
+    )
+  })
+
   it('refuses filters on undeclared fields, operator-like values and foreign cursors', async () => {
     await expect(
       listSessions(ctx.collections, { metadata: { secret: 'x' } }, { metadataFields }),

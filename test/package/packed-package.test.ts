@@ -140,6 +140,9 @@ describe('the packed package in a fresh application', { timeout: 180_000 }, () =
       'dist/testing/index.js',
       'dist/testing/index.d.ts',
       'dist/cli/main.js',
+      'dist/viewer-assets/index.html',
+      'dist/viewer-assets/viewer.js',
+      'dist/viewer-assets/viewer.css',
       'src/index.ts',
     ]) {
       expect(packedFiles).toContain(required)

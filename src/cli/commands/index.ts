@@ -9,6 +9,7 @@ import { sessionsDelete } from './sessions-delete.js'
 import { sessionsExport } from './sessions-export.js'
 import { sessionsList } from './sessions-list.js'
 import { sessionsShow } from './sessions-show.js'
+import { viewerCommand } from './viewer.js'
 
 export const COMMANDS: readonly Command[] = [
   sessionsList,
@@ -19,5 +20,6 @@ export const COMMANDS: readonly Command[] = [
   feedbackReportCommand,
   metricsCommand,
   relayCommand,
+  viewerCommand,
   doctorCommand,
 ]

@@ -1,0 +1,2 @@
+/** Stylesheets imported for esbuild to bundle into viewer.css. */
+declare module '*.css'
