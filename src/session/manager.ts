@@ -18,11 +18,15 @@ import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
-import { DEFAULT_DATABASE_NAME, ensureIndexes, type SessionCollections } from '../storage/collections.js'
+import {
+  DEFAULT_DATABASE_NAME,
+  ensureIndexes,
+  expiryIndexes,
+  type SessionCollections,
+} from '../storage/collections.js'
 import { runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
 import { validateSnapshotId } from '../storage/snapshot-store.js'
-import { upsertWithRaceRetry } from '../storage/upsert.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { uuidv7 } from '../model/ids.js'
 import type { Feedback, FeedbackInput, Metadata } from '../model/types.js'
@@ -103,6 +107,12 @@ export class MongoDBSessionManager extends SessionManager {
       maxBsonObjectSize: resolved.maxBsonObjectSize,
       ensureSession: () => this.#ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
+      expiry: resolved.expiry,
+      // The session expired under a long-lived manager: create it afresh (the expired one is retired first).
+      revive: () => {
+        this.#sessionEnsured = undefined
+        return this.#ensureSession()
+      },
     })
     this.#ownsDispatcher = resolved.dispatcher === undefined
     this.#dispatcher = resolved.dispatcher ?? new NotificationDispatcher()
@@ -116,6 +126,7 @@ export class MongoDBSessionManager extends SessionManager {
       dispatcher: this.#dispatcher,
       manager: this,
       metadataFields: resolved.metadataFields,
+      expiry: resolved.expiry,
     })
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
   }
@@ -150,8 +161,12 @@ export class MongoDBSessionManager extends SessionManager {
     if (!this.#ready) {
       const run = (async () => {
         if (this.#r.ensureIndexes) {
+          const expiring = this.#r.expiry.expireAfterMs !== null
           await ensureIndexes(this.#r.client, this.#r.collections, {
-            sessions: metadataFieldIndexes(this.#r.metadataFields),
+            sessions: [
+              ...metadataFieldIndexes(this.#r.metadataFields),
+              ...(expiring ? expiryIndexes(await detectCapabilities(this.#r.client)) : []),
+            ],
           })
         }
         await detectCapabilities(this.#r.client)
@@ -212,7 +227,7 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   async #upsertSession(): Promise<void> {
-    await upsertWithRaceRetry(() => this.#data.ensureSession())
+    await this.#data.ensureSession()
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -62,6 +62,22 @@ export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
   storage: [],
 }
 
+/** Name of the TTL index on `sessions.expires_at` (engines with TTL indexes). */
+export const EXPIRY_TTL_INDEX = 'msm_expires_ttl'
+/** Name of the plain index on `sessions.expires_at` (engines without TTL indexes). */
+export const EXPIRY_INDEX = 'msm_expires'
+
+/**
+ * The index on `sessions.expires_at` created when `retention` is on: a TTL index where the engine
+ * has them (the server then deletes expired session documents by itself), a plain one otherwise
+ * (it serves `pruneExpiredSessions`' query either way).
+ */
+export function expiryIndexes(capabilities: { ttlIndexes: boolean }): IndexDescription[] {
+  return capabilities.ttlIndexes
+    ? [{ key: { expires_at: 1 }, name: EXPIRY_TTL_INDEX, expireAfterSeconds: 0 }]
+    : [{ key: { expires_at: 1 }, name: EXPIRY_INDEX }]
+}
+
 /** The collections of `db` (names prefixed by `prefix`); each call honours the deadline in force. */
 export function openCollections(db: Db, prefix = ''): SessionCollections {
   const name = (key: CollectionKey) => `${prefix}${COLLECTIONS[key]}`
