@@ -63,8 +63,8 @@ export interface RetireOptions {
   dryRun?: boolean
   /** Added to as documents are deleted (or counted). */
   counts: RetentionCounts
-  /** Called after each batch. */
-  onBatch?: () => void
+  /** Called (and awaited) after each batch. */
+  onBatch?: () => void | Promise<void>
 }
 
 /** Whether the session document or one of its feedback documents holds undelivered durable notifications. */
@@ -123,7 +123,7 @@ export async function retireSession(
       if (alsoDelete) await alsoDelete(ids)
       const result = await collection.deleteMany({ ...filter, _id: { $in: ids } } as Filter<{ _id: string }>)
       counts[key] += result.deletedCount
-      options.onBatch?.()
+      await options.onBatch?.()
     }
   }
 
@@ -155,8 +155,9 @@ export async function retireSession(
   }
   const deleted = await collections.sessions.deleteOne({ _id: sessionId, expires_at: fence })
   counts.sessions += deleted.deletedCount
-  options.onBatch?.()
-  return 'retired'
+  await options.onBatch?.()
+  // Zero: another retirement finished first (and the session may live again, revived).
+  return deleted.deletedCount === 1 ? 'retired' : 'absent'
 }
 
 /** The storage keys of the session (their `_id` is the filter's range, so the id list cannot be merged in). */
@@ -176,7 +177,7 @@ async function drainStorage(collections: SessionCollections, filter: Document, o
     if (ids.length === 0) return true
     const result = await collections.storage.deleteMany({ _id: { $in: ids }, updated_at: filter.updated_at })
     options.counts.storage += result.deletedCount
-    options.onBatch?.()
+    await options.onBatch?.()
   }
 }
 

@@ -17,6 +17,7 @@ import {
   ValidationError,
 } from '../../src/index.js'
 import { openCollections, type SessionCollections } from '../../src/storage/collections.js'
+import { emptyCounts, retireSession } from '../../src/storage/retention.js'
 import { COLLECTIONS, type CollectionKey } from '../../src/storage/schema.js'
 import { DURATION_UNITS, parseDuration } from '../../src/validation/duration.js'
 import { testAgent } from '../support/agents.js'
@@ -277,6 +278,46 @@ describe('reviving an expired session', () => {
     expect(await fb.getFeedbackCounts()).toEqual({ up: 0, down: 1, neutral: 0 })
     expect(await fb.getMetadata()).toEqual({})
     expect(await countsOf(s.collections, 'revive-feedback')).toMatchObject({ sessions: 1, messages: 0, feedback: 1 })
+  })
+})
+
+describe('retirements that overlap a revival', () => {
+  it('a retirement lagging behind another one and a revival never deletes a document of the new session', async () => {
+    const s = setup()
+    await seed(s, 'lagging')
+    s.advance(2 * HOUR)
+    let interleaved = false
+    // The lagging retirement reads the expired session, deletes one batch, then stalls while another
+    // retirement completes and a writer revives the session; then it resumes with what it read.
+    const status = await retireSession(s.collections, 'lagging', {
+      now: s.now(),
+      batchSize: 1,
+      counts: emptyCounts(),
+      onBatch: async () => {
+        if (interleaved) return
+        interleaved = true
+        expect((await s.factory.pruneExpiredSessions()).sessions).toBe(1)
+        const manager = s.factory.createSessionManager('lagging')
+        await testAgent({ sessionManager: manager }).invoke('a new life')
+        await manager.addFeedback({ rating: 'up' })
+        await manager.updateMetadata({ fresh: true })
+      },
+    })
+    expect(interleaved).toBe(true)
+    expect(status).toBe('absent')
+    expect(await countsOf(s.collections, 'lagging')).toEqual({
+      sessions: 1,
+      messages: 2,
+      snapshots: 0,
+      snapshotChunks: 0,
+      feedback: 1,
+      guardrailEvents: 0,
+      storage: 0,
+    })
+    const agent = testAgent({ sessionManager: s.factory.createSessionManager('lagging') })
+    await agent.initialize()
+    expect(agent.messages).toHaveLength(2)
+    expect(await s.factory.createSessionManager('lagging').getMetadata()).toEqual({ fresh: true })
   })
 })
 
