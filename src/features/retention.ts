@@ -16,9 +16,7 @@ import { emptyCounts, retireSession, type RetentionCounts } from '../storage/ret
 export type { RetentionCounts }
 
 /** Where to prune: the collections, or a client with the database name and collection prefix. */
-export type PruneTarget =
-  | SessionCollections
-  | { client: MongoClient; databaseName?: string; collectionPrefix?: string }
+export type PruneTarget = SessionCollections | { client: MongoClient; databaseName?: string; collectionPrefix?: string }
 
 export interface PruneOptions {
   /** Sessions listed, and documents deleted, per command: 1–10 000. Default 100. */

@@ -274,7 +274,12 @@ export class SessionData {
     const result = await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
       this.collections.sessions.updateOne(
         { _id: this.sessionId, ...live },
-        { $setOnInsert: { ...sessionSkeleton(this.sessionId, this.applicationName, now), ...expiryFields(this.expiry, now) } },
+        {
+          $setOnInsert: {
+            ...sessionSkeleton(this.sessionId, this.applicationName, now),
+            ...expiryFields(this.expiry, now),
+          },
+        },
         { upsert: true },
       ),
     )

@@ -18,12 +18,7 @@ import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
-import {
-  DEFAULT_DATABASE_NAME,
-  ensureIndexes,
-  expiryIndexes,
-  type SessionCollections,
-} from '../storage/collections.js'
+import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
 import { validateSnapshotId } from '../storage/snapshot-store.js'

@@ -148,10 +148,7 @@ export class AgentStore {
     const { sessions } = this.#options.collections
     for (let attempt = 1; ; attempt++) {
       const doc = await withRetry('load agent', () =>
-        sessions.findOne(
-          { _id: this.#options.sessionId },
-          { projection: { [agentField(agentId)]: 1, expires_at: 1 } },
-        ),
+        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentField(agentId)]: 1, expires_at: 1 } }),
       )
       // An expired session reads as absent, from the moment it expires (before anything is deleted).
       if (isExpired(doc, this.#expiry.now())) return null
@@ -354,7 +351,13 @@ export class AgentStore {
         if (!revived && this.#options.revive && isExpired(stored, now)) {
           // The session expired: it starts over, with what the agent holds as a new conversation.
           await this.#options.revive()
-          this.#states.set(agentId, { revision: 0, persisted: [], nextSeq: 0, stateJson: '', agentFieldsFingerprint: null })
+          this.#states.set(agentId, {
+            revision: 0,
+            persisted: [],
+            nextSeq: 0,
+            stateJson: '',
+            agentFieldsFingerprint: null,
+          })
           return this.#save(agentId, messages, snapshot, extras, true)
         }
         throw new SessionConflictError(

@@ -116,9 +116,12 @@ export async function retireSession(
     }
     for (;;) {
       if (signal?.aborted) return false
-      const ids = (await collection.find(filter, { projection: { _id: 1 } }).limit(batchSize).toArray()).map(
-        (d) => d._id,
-      )
+      const ids = (
+        await collection
+          .find(filter, { projection: { _id: 1 } })
+          .limit(batchSize)
+          .toArray()
+      ).map((d) => d._id)
       if (ids.length === 0) return true
       if (alsoDelete) await alsoDelete(ids)
       const result = await collection.deleteMany({ ...filter, _id: { $in: ids } } as Filter<{ _id: string }>)

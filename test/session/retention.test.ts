@@ -118,7 +118,22 @@ describe('the retention option', () => {
       fc.property(
         fc.oneof(
           fc.string(),
-          fc.constantFrom('', '0d', '0', '1.5h', ' 1h', '1h ', '1 h', '-1h', '1H', '1y', '1h30m', 'd', '1e3ms', '30days'),
+          fc.constantFrom(
+            '',
+            '0d',
+            '0',
+            '1.5h',
+            ' 1h',
+            '1h ',
+            '1 h',
+            '-1h',
+            '1H',
+            '1y',
+            '1h30m',
+            'd',
+            '1e3ms',
+            '30days',
+          ),
         ),
         (text) => {
           const ok = valid.test(text) && Number(text.match(/^[0-9]+/)![0]) > 0
@@ -136,7 +151,13 @@ describe('the retention option', () => {
 
   it('bad retention options fail at construction, on the manager and on the factory', () => {
     const client = t.client
-    for (const retention of [{ expireAfter: '30 days' }, { expireAfter: 0 }, { expireAfter: '1h', extra: 1 }, 'x', {}]) {
+    for (const retention of [
+      { expireAfter: '30 days' },
+      { expireAfter: 0 },
+      { expireAfter: '1h', extra: 1 },
+      'x',
+      {},
+    ]) {
       expect(() => new MongoDBSessionManager({ client, retention: retention as never })).toThrow(ConfigurationError)
       expect(() => new MongoDBSessionManagerFactory({ client, retention: retention as never })).toThrow(
         ConfigurationError,
@@ -190,8 +211,7 @@ describe('an expired session', () => {
       await agent.initialize()
       return agent.messages.length
     }
-    const listed = async () =>
-      (await listSessions(s.collections, {}, { now: s.now() })).items.map((i) => i.sessionId)
+    const listed = async () => (await listSessions(s.collections, {}, { now: s.now() })).items.map((i) => i.sessionId)
     s.advance(HOUR - 1)
     expect(await restoredMessages()).toBe(6)
     expect(await s.factory.createSessionManager('expiring').getMetadata()).toEqual({ topic: 'billing' })
@@ -328,7 +348,11 @@ describe('pruneExpiredSessions', () => {
     await seed(s, 'old-b', 1)
     s.advance(30 * 60_000)
     await seed(s, 'young')
-    await s.collections.storage.insertOne({ _id: 'session/old-a/extra', data: new (await import('mongodb')).Binary(Buffer.from('x')), updated_at: s.now() })
+    await s.collections.storage.insertOne({
+      _id: 'session/old-a/extra',
+      data: new (await import('mongodb')).Binary(Buffer.from('x')),
+      updated_at: s.now(),
+    })
     s.advance(31 * 60_000) // old-a and old-b expired, young not
     const expected = sum(await countsOf(s.collections, 'old-a'), await countsOf(s.collections, 'old-b'))
     expect(expected.messages).toBe(8)
@@ -364,7 +388,9 @@ describe('pruneExpiredSessions', () => {
     )
     monitored.off('commandStarted', listener)
     expect(result.counts.messages).toBe(8)
-    const deletes = events.filter((e) => e.commandName === 'delete' && e.command.delete === `${s.collectionPrefix}messages`)
+    const deletes = events.filter(
+      (e) => e.commandName === 'delete' && e.command.delete === `${s.collectionPrefix}messages`,
+    )
     expect(deletes).toHaveLength(3) // 8 messages in batches of 3
     for (const d of deletes) {
       const filter = (d.command.deletes as Document[])[0]!.q as Document
@@ -449,9 +475,9 @@ describe('pruneExpiredSessions', () => {
     )
     const second = await s.factory.pruneExpiredSessions()
     expect(second).toMatchObject({ sessions: 2, skippedPendingNotifications: 0, counts: sum(...kept) })
-    expect(sum(await countsOf(s.collections, 'notify-session'), await countsOf(s.collections, 'notify-feedback'))).toEqual(
-      sum(),
-    )
+    expect(
+      sum(await countsOf(s.collections, 'notify-session'), await countsOf(s.collections, 'notify-feedback')),
+    ).toEqual(sum())
   })
 
   it('on this engine without TTL indexes, a plain index on expires_at serves the prune', async () => {
