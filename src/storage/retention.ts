@@ -67,15 +67,20 @@ export interface RetireOptions {
   onBatch?: () => void | Promise<void>
 }
 
-/** Whether the session document or one of its feedback documents holds undelivered durable notifications. */
+/**
+ * Whether the session document or one of its feedback documents (those of the expired session: older
+ * than `fence`) holds undelivered durable notifications.
+ */
 async function hasPendingNotifications(
   collections: SessionCollections,
   sessionId: string,
   doc: { outbox?: unknown },
+  fence: Date,
 ): Promise<boolean> {
   if (Array.isArray(doc.outbox) && doc.outbox.length > 0) return true
+  // A feedback that is reviving the session is newer, and its own notifications are not in the way.
   const feedback = await collections.feedback.findOne(
-    { session_id: sessionId, 'outbox.0': { $exists: true } },
+    { session_id: sessionId, created_at: { $lt: fence }, 'outbox.0': { $exists: true } },
     { projection: { _id: 1 } },
   )
   return feedback !== null
@@ -96,8 +101,8 @@ export async function retireSession(
   )
   if (!doc) return 'absent'
   if (!isExpired(doc, options.now)) return 'live'
-  if (await hasPendingNotifications(collections, sessionId, doc)) return 'pending-notifications'
   const fence = doc.expires_at as Date
+  if (await hasPendingNotifications(collections, sessionId, doc, fence)) return 'pending-notifications'
   const batchSize = options.batchSize ?? 500
   const { counts, signal } = options
   const before = { $lt: fence }

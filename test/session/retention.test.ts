@@ -301,6 +301,32 @@ describe('reviving an expired session', () => {
   })
 })
 
+describe('reviving with durable delivery', () => {
+  it("a feedback's own pending notification does not hold back the revival it makes", async () => {
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const sender = { channel: 'test', send: () => gate }
+    const s = setup({ delivery: 'durable' })
+    await seed(s, 'durable-revive')
+    s.advance(2 * HOUR)
+    const manager = s.factory.createSessionManager('durable-revive', {
+      feedbackHook: async (original, _action, _id, args, context) => {
+        context.notify({ channel: 'test', target: 'somewhere', payload: { n: 1 } }, sender)
+        return original(args)
+      },
+    })
+    const entry = await manager.addFeedback({ rating: 'down' })
+    // Still undelivered: the new feedback carries it.
+    const stored = await s.collections.feedback.findOne({ _id: entry.id })
+    expect(stored?.outbox).toHaveLength(1)
+    expect(await manager.getFeedbackCounts()).toEqual({ up: 0, down: 1, neutral: 0 })
+    expect((await manager.getFeedbacks()).items.map((f) => f.id)).toEqual([entry.id])
+    expect(await countsOf(s.collections, 'durable-revive')).toMatchObject({ sessions: 1, messages: 0, feedback: 1 })
+    release()
+    await s.factory.flush()
+  })
+})
+
 describe('retirements that overlap a revival', () => {
   it('a retirement lagging behind another one and a revival never deletes a document of the new session', async () => {
     const s = setup()
