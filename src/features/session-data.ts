@@ -219,7 +219,7 @@ export class SessionData {
 
   /** Metric totals per session and per agent. */
   getMetricsSummary(): Promise<MetricsSummary> {
-    return loadMetricsSummary(this.collections, this.sessionId)
+    return loadMetricsSummary(this.collections, this.sessionId, this.expiry)
   }
 
   /** Configuration of one agent; unknown session or agent → `NotFoundError`. */
@@ -239,7 +239,7 @@ export class SessionData {
 
   /** Agents of this session with config and message counts (no messages are read); `[]` when the session does not exist. */
   listAgents(): Promise<AgentSummary[]> {
-    return loadAgents(this.collections, this.sessionId)
+    return loadAgents(this.collections, this.sessionId, this.expiry)
   }
 
   /** Messages in an agent's active conversation; unknown agent → `NotFoundError`. */

@@ -223,6 +223,8 @@ describe('an expired session', () => {
     expect(await manager.getMetadata()).toEqual({})
     expect(await manager.getMetadata(['topic'])).toEqual({})
     expect(await manager.getFeedbackCounts()).toEqual({ up: 0, down: 0, neutral: 0 })
+    expect((await manager.getMetricsSummary()).session.invocations).toBe(0)
+    expect(await manager.listAgents()).toEqual([])
     expect(await listed()).toEqual([])
     // Nothing was deleted by reading it.
     expect(await countsOf(s.collections, 'expiring')).toEqual(stored)
