@@ -264,6 +264,24 @@ export class SessionData {
   }
 
   /**
+   * Records an activity that writes nothing else to the session document (a Graph/Swarm save): one
+   * upsert that moves the expiry time, creating the session (afresh, if it had expired) when needed.
+   */
+  async touchSession(): Promise<void> {
+    const now = this.expiry.now()
+    await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
+      this.collections.sessions.updateOne(
+        { _id: this.sessionId, ...live },
+        {
+          $set: { updated_at: now, ...expiryFields(this.expiry, now) },
+          $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now, ['updated_at']),
+        },
+        { upsert: true },
+      ),
+    )
+  }
+
+  /**
    * Creates the session document if it does not exist (one upsert, `$setOnInsert` only) and
    * returns whether it was created and the stored application name. A different configured name
    * on an existing session is ignored with a warning.

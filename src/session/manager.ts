@@ -21,6 +21,7 @@ import { detectCapabilities } from '../storage/capabilities.js'
 import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
+import { isExpired } from '../storage/retention.js'
 import { validateSnapshotId } from '../storage/snapshot-store.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { uuidv7 } from '../model/ids.js'
@@ -264,7 +265,9 @@ export class MongoDBSessionManager extends SessionManager {
   override async saveSnapshot(params: AgentTarget | MultiAgentTarget): Promise<void> {
     if (!isAgentTarget(params.target)) {
       return this.#call('saveSnapshot', async () => {
-        await this.#ensureSession()
+        // With retention a Graph/Swarm save is activity: it moves the expiry time (one more upsert).
+        if (this.#expiring) await this.#data.touchSession()
+        else await this.#ensureSession()
         return super.saveSnapshot(params as MultiAgentTarget)
       })
     }
@@ -292,6 +295,10 @@ export class MongoDBSessionManager extends SessionManager {
 
   async #restore(params: { target: LocalAgent | Graph | Swarm; state?: MultiAgentState; snapshotId?: string }) {
     if (params.snapshotId !== undefined) validateSnapshotId(params.snapshotId)
+    // Graph/Swarm state and immutable snapshots live outside the session document: one more read
+    // (with retention only) keeps an expired session's absent there too.
+    const outside = !isAgentTarget(params.target) || params.snapshotId !== undefined
+    if (outside && (await this.#isExpired())) return false
     if (!isAgentTarget(params.target)) {
       return super.restoreSnapshot(params as { target: Graph | Swarm; state?: MultiAgentState; snapshotId?: string })
     }
@@ -322,8 +329,9 @@ export class MongoDBSessionManager extends SessionManager {
     limit?: number
     startAfter?: string
   }): Promise<string[]> {
-    return this.#call('listSnapshotIds', () => {
+    return this.#call('listSnapshotIds', async () => {
       const agentId = validateIdentifier(params.target.id, 'agent id')
+      if (await this.#isExpired()) return []
       return this.#r.snapshotStorage.listSnapshotIds({
         location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
         ...(params.limit !== undefined && { limit: params.limit }),
@@ -352,6 +360,17 @@ export class MongoDBSessionManager extends SessionManager {
       await stash.clearSession()
     }
     return counts
+  }
+
+  get #expiring(): boolean {
+    return this.#r.expiry.expireAfterMs !== null
+  }
+
+  /** With retention: whether the session is expired now (without: never asked, `false`). */
+  async #isExpired(): Promise<boolean> {
+    if (!this.#expiring) return false
+    const doc = await this.#r.collections.sessions.findOne({ _id: this.sessionId }, { projection: { expires_at: 1 } })
+    return isExpired(doc, this.#r.expiry.now())
   }
 
   #saveLatest(agent: LocalAgent, extras?: SaveExtras): Promise<SaveResult> {

@@ -4,6 +4,8 @@
  * expired sessions (batched, resumable, cancellable, notifications first). The clock is injected
  * and frozen, so every expiry time is exact and nothing depends on the wall clock.
  */
+import { Agent, Graph } from '@strands-agents/sdk'
+import { MultiAgentState } from '@strands-agents/sdk/multiagent'
 import fc from 'fast-check'
 import type { CommandStartedEvent, Document, MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -20,6 +22,7 @@ import { openCollections, type SessionCollections } from '../../src/storage/coll
 import { emptyCounts, retireSession } from '../../src/storage/retention.js'
 import { COLLECTIONS, type CollectionKey } from '../../src/storage/schema.js'
 import { DURATION_UNITS, parseDuration } from '../../src/validation/duration.js'
+import { ScriptedModel } from '../../src/testing/index.js'
 import { testAgent } from '../support/agents.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
@@ -228,6 +231,51 @@ describe('an expired session', () => {
     expect(await listed()).toEqual([])
     // Nothing was deleted by reading it.
     expect(await countsOf(s.collections, 'expiring')).toEqual(stored)
+  })
+})
+
+describe('state outside the session document', () => {
+  it('immutable snapshots and Graph state of an expired session read as absent; a Graph save revives it clean', async () => {
+    const s = setup()
+    await seed(s, 'outside')
+    const manager = s.factory.createSessionManager('outside')
+    const agent = testAgent({ sessionManager: manager })
+    await agent.initialize()
+    const ids = await manager.listSnapshotIds({ target: agent })
+    expect(ids.length).toBeGreaterThan(0)
+    const makeGraph = (sessionManager?: MongoDBSessionManager) => {
+      const node = (id: string) => new Agent({ id, model: new ScriptedModel([{ text: id }]), printer: false })
+      return new Graph({
+        id: 'pipeline',
+        nodes: [node('worker'), node('reviewer')],
+        edges: [['worker', 'reviewer']],
+        ...(sessionManager && { sessionManager }),
+      })
+    }
+    await makeGraph(s.factory.createSessionManager('outside')).invoke('do it')
+    expect(await s.expiresAt('outside')).toEqual(new Date(s.now().getTime() + HOUR))
+    const restoreGraph = () =>
+      s.factory.createSessionManager('outside').restoreSnapshot({ target: makeGraph(), state: new MultiAgentState() })
+    expect(await restoreGraph()).toBe(true)
+
+    s.advance(HOUR)
+    const later = s.factory.createSessionManager('outside')
+    expect(await later.listSnapshotIds({ target: agent })).toEqual([])
+    expect(await later.restoreSnapshot({ target: agent, snapshotId: ids[0]! })).toBe(false)
+    expect(await restoreGraph()).toBe(false)
+
+    // A Graph run revives the session: fresh, with only the new Graph state.
+    s.advance(1)
+    await makeGraph(s.factory.createSessionManager('outside')).invoke('again')
+    expect(await s.expiresAt('outside')).toEqual(new Date(s.now().getTime() + HOUR))
+    expect(await restoreGraph()).toBe(true)
+    expect(await countsOf(s.collections, 'outside')).toMatchObject({
+      sessions: 1,
+      messages: 0,
+      feedback: 0,
+      snapshots: 1,
+    })
+    expect(await s.factory.createSessionManager('outside').getMetadata()).toEqual({})
   })
 })
 
