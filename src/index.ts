@@ -4,6 +4,7 @@
  * Every export is named here (no `export *`), so the public surface is deliberate.
  */
 export { MongoDBSessionManager, DEFAULT_DATABASE_NAME, type MongoDBSessionManagerOptions } from './session/manager.js'
+export type { RetentionOptions } from './session/options.js'
 export { DEFAULT_CLIENT_OPTIONS, logWrites } from './session/connection.js'
 export {
   MongoDBSessionManagerFactory,
@@ -52,6 +53,14 @@ export {
   type CatalogueOptions,
   type MetadataFilterValue,
 } from './features/catalogue.js'
+export {
+  pruneExpiredSessions,
+  type PruneOptions,
+  type PruneProgress,
+  type PruneResult,
+  type PruneTarget,
+  type RetentionCounts,
+} from './features/retention.js'
 export type { AgentConfig, AgentConfigUpdate, AgentSummary, PromptMetadata } from './features/agent-config.js'
 export type { FeedbackCounts, FeedbackPage, FeedbackPageOptions } from './features/feedback.js'
 export { recountFeedback } from './features/feedback.js'

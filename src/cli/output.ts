@@ -37,6 +37,11 @@ export class Output {
     this.stderr.write(`${this.errStyle.yellow('warning:')} ${text}\n`)
   }
 
+  /** A status line on stderr (progress of a long command when stderr is not a terminal). */
+  status(text: string): void {
+    this.stderr.write(`${text}\n`)
+  }
+
   /** An error message on stderr. */
   error(text: string): void {
     this.stderr.write(`${this.errStyle.red('error:')} ${text}\n`)

@@ -15,6 +15,7 @@ import type { Metadata } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
+import { isExpired, NO_EXPIRY, type ExpiryPolicy } from '../storage/retention.js'
 import { agentField, type AgentStateDocument } from '../storage/schema.js'
 import {
   validateModelId,
@@ -176,11 +177,18 @@ export async function storePromptMetadata(
   return writeConfig(collections, sessionId, agentId, { [agentField(agentId, 'config.prompt_metadata')]: doc })
 }
 
-/** All agents of the session (sorted by id) with their config and message counts; `[]` for a missing session. */
-export async function loadAgents(collections: SessionCollections, sessionId: string): Promise<AgentSummary[]> {
+/** All agents of the session (sorted by id) with their config and message counts; `[]` for a missing or expired session. */
+export async function loadAgents(
+  collections: SessionCollections,
+  sessionId: string,
+  expiry: ExpiryPolicy = NO_EXPIRY,
+): Promise<AgentSummary[]> {
   // The session document holds no messages (they live in `messages`), so projecting `agents` is cheap.
-  const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { agents: 1 } })
-  const agents = (doc?.agents ?? {}) as Record<string, Partial<AgentStateDocument>>
+  const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { agents: 1, expires_at: 1 } })
+  const agents = (isExpired(doc, expiry.now()) ? {} : (doc?.agents ?? {})) as Record<
+    string,
+    Partial<AgentStateDocument>
+  >
   return Object.keys(agents)
     .filter((id) => agents[id]?.[AGENT_EXISTS_FIELD] !== undefined)
     .sort()

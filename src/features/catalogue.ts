@@ -19,6 +19,7 @@ import { validateMetadataKey } from '../validation/metadata.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
 import { pageLimit, type FeedbackCounts } from './feedback.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
+import { liveClause } from '../storage/retention.js'
 
 /** Scalar values a declared metadata field can be filtered on (equality). */
 export type MetadataFilterValue = string | number | boolean | null | Date
@@ -50,6 +51,8 @@ export interface DeleteSessionsFilter extends SessionFilter {
 export interface CatalogueOptions {
   /** Metadata fields declared for querying (same list as the manager's `metadataFields`). */
   metadataFields?: readonly string[]
+  /** @internal The instant expired sessions are judged at (tests); default now. */
+  now?: Date
 }
 
 /** One session in a listing (no agent state, no messages). */
@@ -170,7 +173,8 @@ async function querySessions(
   options: CatalogueOptions = {},
 ): Promise<SessionPage> {
   const limit = pageLimit(query.limit)
-  const clauses = buildFilter(query, options)
+  // Expired sessions read as absent, from the moment they expire until they are pruned.
+  const clauses = [...buildFilter(query, options), liveClause(options.now ?? new Date())]
   if (query.feedbackRating !== undefined) {
     if (!['up', 'down', 'neutral'].includes(query.feedbackRating)) {
       throw new ValidationError('feedbackRating must be up, down or neutral', { field: 'feedbackRating' })

@@ -22,7 +22,7 @@ import { decodeCursor, encodeCursor } from './cursor.js'
 import { uuidv7 } from '../model/ids.js'
 import { sessionSkeleton } from './session-skeleton.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
-import { upsertWithRaceRetry } from '../storage/upsert.js'
+import { expiryFields, isExpired, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 
 /** Name of the counter for a rating. */
 export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
@@ -34,6 +34,8 @@ export interface FeedbackContext {
   sessionId: string
   applicationName: string | null
   durable: boolean
+  /** Session expiry: each feedback moves the session's expiry time (an expired session is revived fresh). */
+  expiry: ExpiryPolicy
   onStoredApplicationName?: (stored: string | null | undefined) => void
 }
 
@@ -88,7 +90,7 @@ export function toFeedback(doc: FeedbackDocument): Feedback {
 /** Storage operation of `addFeedback`. */
 export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: HookCall): Promise<Feedback> {
   const valid = validateFeedbackInput(input)
-  const now = new Date()
+  const now = ctx.expiry.now()
   const pending = call.takePending()
   const doc: FeedbackDocument = {
     _id: uuidv7(),
@@ -115,12 +117,14 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
 
 async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, now: Date): Promise<void> {
   try {
-    const doc = await upsertWithRaceRetry(() =>
+    // The feedback document is newer than an expired session's expiry time, so retiring that
+    // session (here, before the upsert creates a fresh one) keeps it.
+    const doc = await upsertLiveSession(ctx.collections, ctx.sessionId, now, (live) =>
       ctx.collections.sessions.findOneAndUpdate(
-        { _id: ctx.sessionId },
+        { _id: ctx.sessionId, ...live },
         {
           $inc: { [`feedback_counts.${counter}`]: 1 },
-          $set: { updated_at: now },
+          $set: { updated_at: now, ...expiryFields(ctx.expiry, now) },
           $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['feedback_counts', 'updated_at']),
         },
         // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
@@ -162,9 +166,16 @@ export async function loadFeedbackPage(
 }
 
 /** The per-rating counts stored on the session (zeros for a missing session). */
-export async function loadFeedbackCounts(collections: SessionCollections, sessionId: string): Promise<FeedbackCounts> {
-  const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { feedback_counts: 1 } })
-  const counts = doc?.feedback_counts ?? {}
+export async function loadFeedbackCounts(
+  collections: SessionCollections,
+  sessionId: string,
+  expiry: ExpiryPolicy = NO_EXPIRY,
+): Promise<FeedbackCounts> {
+  const doc = await collections.sessions.findOne(
+    { _id: sessionId },
+    { projection: { feedback_counts: 1, expires_at: 1 } },
+  )
+  const counts = (isExpired(doc, expiry.now()) ? undefined : doc?.feedback_counts) ?? {}
   return { up: counts.up ?? 0, down: counts.down ?? 0, neutral: counts.neutral ?? 0 }
 }
 

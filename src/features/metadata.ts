@@ -28,7 +28,7 @@ import {
   type MetadataPath,
 } from '../validation/metadata.js'
 import { sessionSkeleton } from './session-skeleton.js'
-import { upsertWithRaceRetry } from '../storage/upsert.js'
+import { expiryFields, isExpired, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 
 /** What the metadata operations need to know about their session. */
 export interface MetadataContext {
@@ -36,6 +36,8 @@ export interface MetadataContext {
   sessionId: string
   applicationName: string | null
   durable: boolean
+  /** Session expiry: an expired session reads as `{}`; each write moves the expiry time. */
+  expiry: ExpiryPolicy
   /** Called with the stored application name after each write (immutability check). */
   onStoredApplicationName?: (stored: string | null | undefined) => void
 }
@@ -64,7 +66,11 @@ function lookup(metadata: Metadata, segments: string[]): { found: boolean; value
 }
 
 async function readStoredMetadata(ctx: MetadataContext): Promise<Metadata> {
-  const doc = await ctx.collections.sessions.findOne({ _id: ctx.sessionId }, { projection: { metadata: 1 } })
+  const doc = await ctx.collections.sessions.findOne(
+    { _id: ctx.sessionId },
+    { projection: { metadata: 1, expires_at: 1 } },
+  )
+  if (isExpired(doc, ctx.expiry.now())) return {}
   return decodeMetadata(doc?.metadata)
 }
 
@@ -104,21 +110,26 @@ function isPathNotViable(error: unknown): boolean {
   return code === 28 || code === 2
 }
 
-/** Upserts the session document (a new session is created by its first metadata write). */
+/**
+ * Upserts the session document (a new session is created by its first metadata write; an expired
+ * one is retired first, so the write starts a fresh session).
+ */
 async function upsertSession(
   ctx: MetadataContext,
   update: UpdateFilter<SessionDocument>,
   what: string,
+  now: Date,
 ): Promise<Document | null> {
   try {
-    return await upsertWithRaceRetry(() =>
-      ctx.collections.sessions.findOneAndUpdate({ _id: ctx.sessionId }, update, {
+    return await upsertLiveSession(ctx.collections, ctx.sessionId, now, (live) =>
+      ctx.collections.sessions.findOneAndUpdate({ _id: ctx.sessionId, ...live }, update, {
         upsert: true,
         returnDocument: 'after',
         // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
       }),
     )
   } catch (error) {
+    if (error instanceof StorageOperationError) throw error
     if (isPathNotViable(error)) {
       throw new ValidationError(`${what}: ${describeError(error)}`, { field: 'metadata', cause: error })
     }
@@ -157,8 +168,8 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
       { field: 'metadata' },
     )
   }
-  const now = new Date()
-  const set: Document = { updated_at: now }
+  const now = ctx.expiry.now()
+  const set: Document = { updated_at: now, ...expiryFields(ctx.expiry, now) }
   for (const { path, value } of validated.entries) set[metadataFieldPath(path)] = encodeValue(value)
   const { pending, push } = outboxPush(ctx, call)
   const update = {
@@ -167,7 +178,7 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
     ...push,
   } as UpdateFilter<SessionDocument>
   log.debug({ session_id: ctx.sessionId, keys: validated.entries.map((e) => e.path.key) }, 'metadata update')
-  const doc = await upsertSession(ctx, update, 'metadata update')
+  const doc = await upsertSession(ctx, update, 'metadata update', now)
   committed(ctx, call, pending, doc)
   return decodeMetadata(doc?.metadata)
 }
@@ -182,18 +193,18 @@ export async function storeMetadataDelete(ctx: MetadataContext, input: unknown, 
   // `$unset` of both `a` and `a.b` is refused by MongoDB; deleting `a` already deletes `a.b`.
   const keys = new Set(paths.map((p) => p.key))
   const effective = paths.filter((p) => !p.segments.some((_, n) => n > 0 && keys.has(p.segments.slice(0, n).join('.'))))
-  const now = new Date()
+  const now = ctx.expiry.now()
   const unset: Document = {}
   for (const path of effective) unset[metadataFieldPath(path)] = ''
   const { pending, push } = outboxPush(ctx, call)
   const update = {
     $unset: unset,
-    $set: { updated_at: now },
+    $set: { updated_at: now, ...expiryFields(ctx.expiry, now) },
     $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['metadata', 'updated_at', 'outbox']),
     ...push,
   } as UpdateFilter<SessionDocument>
   log.debug({ session_id: ctx.sessionId, keys: effective.map((p) => p.key) }, 'metadata delete')
-  const doc = await upsertSession(ctx, update, 'metadata delete')
+  const doc = await upsertSession(ctx, update, 'metadata delete', now)
   committed(ctx, call, pending, doc)
   return decodeMetadata(doc?.metadata)
 }

@@ -12,6 +12,7 @@ import type { Document } from 'mongodb'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { messageDocumentId } from '../storage/message-codec.js'
+import { isExpired, NO_EXPIRY, type ExpiryPolicy } from '../storage/retention.js'
 import { AGENT_EXISTS_FIELD, agentField } from './agent-config.js'
 
 /** One tool call of an invocation. */
@@ -225,9 +226,17 @@ function totalsFrom(stored: unknown): MetricsTotals {
   return totals
 }
 
-/** Totals per session and per agent (zeros for a missing session). */
-export async function loadMetricsSummary(collections: SessionCollections, sessionId: string): Promise<MetricsSummary> {
-  const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { metrics: 1, agents: 1 } })
+/** Totals per session and per agent (zeros for a missing or expired session). */
+export async function loadMetricsSummary(
+  collections: SessionCollections,
+  sessionId: string,
+  expiry: ExpiryPolicy = NO_EXPIRY,
+): Promise<MetricsSummary> {
+  const read = await collections.sessions.findOne(
+    { _id: sessionId },
+    { projection: { metrics: 1, agents: 1, expires_at: 1 } },
+  )
+  const doc = isExpired(read, expiry.now()) ? null : read
   const agents: Record<string, AgentMetricsTotals> = {}
   for (const [agentId, agent] of Object.entries(doc?.agents ?? {})) {
     if (agent?.[AGENT_EXISTS_FIELD] === undefined) continue

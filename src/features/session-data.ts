@@ -63,6 +63,7 @@ import {
 import { createMetadataTool, type MetadataToolOptions, type MetadataToolResult } from './metadata-tool.js'
 import { loadMetricsSummary, type MetricsSummary } from './metrics.js'
 import { sessionSkeleton } from './session-skeleton.js'
+import { expiryFields, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 
 /** Options of {@link SessionData}. */
 export interface SessionDataOptions {
@@ -86,6 +87,8 @@ export interface SessionDataOptions {
   manager?: unknown
   /** Metadata fields declared for querying (indexed; filterable in `listSessions`). */
   metadataFields?: readonly string[]
+  /** Session expiry (`retention`): activity moves the expiry time; an expired session reads as absent. */
+  expiry?: ExpiryPolicy
 }
 
 /** Session-data features of one session. All methods are async and safe to call concurrently. */
@@ -95,6 +98,7 @@ export class SessionData {
   readonly applicationName: string | null
   readonly durable: boolean
   readonly metadataFields: readonly string[]
+  readonly expiry: ExpiryPolicy
   readonly #feedbackHooks: FeedbackHook[]
   readonly #metadataHooks: MetadataHook[]
   readonly #dispatcher: NotificationDispatcherLike | undefined
@@ -114,6 +118,7 @@ export class SessionData {
     this.applicationName = appName
     this.durable = options.durable ?? false
     this.metadataFields = [...(options.metadataFields ?? [])]
+    this.expiry = options.expiry ?? NO_EXPIRY
     this.#feedbackHooks = toHookList(options.feedbackHook, 'feedbackHook')
     this.#metadataHooks = toHookList(options.metadataHook, 'metadataHook')
     this.#dispatcher = options.dispatcher
@@ -124,6 +129,7 @@ export class SessionData {
       sessionId: this.sessionId,
       applicationName: appName,
       durable: this.durable,
+      expiry: this.expiry,
       onStoredApplicationName,
     }
     this.#feedbackCtx = { ...this.#metadataCtx }
@@ -208,12 +214,12 @@ export class SessionData {
 
   /** Per-rating feedback counts kept on the session (zeros when the session does not exist). */
   getFeedbackCounts(): Promise<FeedbackCounts> {
-    return loadFeedbackCounts(this.collections, this.sessionId)
+    return loadFeedbackCounts(this.collections, this.sessionId, this.expiry)
   }
 
   /** Metric totals per session and per agent. */
   getMetricsSummary(): Promise<MetricsSummary> {
-    return loadMetricsSummary(this.collections, this.sessionId)
+    return loadMetricsSummary(this.collections, this.sessionId, this.expiry)
   }
 
   /** Configuration of one agent; unknown session or agent → `NotFoundError`. */
@@ -233,7 +239,7 @@ export class SessionData {
 
   /** Agents of this session with config and message counts (no messages are read); `[]` when the session does not exist. */
   listAgents(): Promise<AgentSummary[]> {
-    return loadAgents(this.collections, this.sessionId)
+    return loadAgents(this.collections, this.sessionId, this.expiry)
   }
 
   /** Messages in an agent's active conversation; unknown agent → `NotFoundError`. */
@@ -258,16 +264,42 @@ export class SessionData {
   }
 
   /**
+   * Records an activity that writes nothing else to the session document (a Graph/Swarm save): one
+   * upsert that moves the expiry time, creating the session (afresh, if it had expired) when needed.
+   */
+  async touchSession(): Promise<void> {
+    const now = this.expiry.now()
+    await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
+      this.collections.sessions.updateOne(
+        { _id: this.sessionId, ...live },
+        {
+          $set: { updated_at: now, ...expiryFields(this.expiry, now) },
+          $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now, ['updated_at']),
+        },
+        { upsert: true },
+      ),
+    )
+  }
+
+  /**
    * Creates the session document if it does not exist (one upsert, `$setOnInsert` only) and
    * returns whether it was created and the stored application name. A different configured name
    * on an existing session is ignored with a warning.
    */
   async ensureSession(): Promise<{ created: boolean; applicationName: string | null }> {
-    const now = new Date()
-    const result = await this.collections.sessions.updateOne(
-      { _id: this.sessionId },
-      { $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now) },
-      { upsert: true },
+    const now = this.expiry.now()
+    // Creating the session is its first activity; an expired session is retired and created afresh.
+    const result = await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
+      this.collections.sessions.updateOne(
+        { _id: this.sessionId, ...live },
+        {
+          $setOnInsert: {
+            ...sessionSkeleton(this.sessionId, this.applicationName, now),
+            ...expiryFields(this.expiry, now),
+          },
+        },
+        { upsert: true },
+      ),
     )
     const created = result.upsertedCount > 0
     const stored = created ? this.applicationName : await this.getApplicationName()

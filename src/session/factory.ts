@@ -9,7 +9,7 @@
 import type { MongoClient, MongoClientOptions } from 'mongodb'
 import { ClosedError, ConfigurationError } from '../errors.js'
 import { describeError, log } from '../logging.js'
-import { ensureIndexes, openCollections } from '../storage/collections.js'
+import { ensureIndexes, expiryIndexes, openCollections } from '../storage/collections.js'
 import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
 import { pingWithin, resolveConnection } from './connection.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
@@ -20,7 +20,10 @@ import {
   type FlushResult,
   type NotificationDispatcherOptions,
 } from '../notifications/dispatcher.js'
+import { pruneExpiredSessions, type PruneOptions, type PruneResult } from '../features/retention.js'
+import type { ExpiryPolicy } from '../storage/retention.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
+import { resolveRetention } from './options.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */
 export type SessionManagerDefaults = Omit<
@@ -51,6 +54,7 @@ export class MongoDBSessionManagerFactory {
   readonly #ownsClient: boolean
   readonly #defaults: SessionManagerDefaults
   readonly #dispatcher: NotificationDispatcher
+  readonly #expiry: ExpiryPolicy
   #closed = false
 
   constructor(options: MongoDBSessionManagerFactoryOptions) {
@@ -58,6 +62,8 @@ export class MongoDBSessionManagerFactory {
       throw new ConfigurationError('MongoDBSessionManagerFactory options must be an object')
     }
     const { connectionString, clientOptions, client, dispatcherOptions, ...defaults } = options
+    // Validated here, so a bad duration fails at startup rather than at the first request.
+    this.#expiry = resolveRetention(defaults.retention)
     const resolved = resolveConnection({ client, connectionString, clientOptions })
     this.#client = resolved.client
     this.#ownsClient = resolved.owned
@@ -96,7 +102,10 @@ export class MongoDBSessionManagerFactory {
       await this.#client.db('admin').command({ ping: 1 })
       if (this.#defaults.ensureIndexes !== false) {
         const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
-        await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''))
+        const expiring = this.#expiry.expireAfterMs !== null
+        await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''), {
+          sessions: expiring ? expiryIndexes(await detectCapabilities(this.#client)) : [],
+        })
       }
       return this
     })
@@ -109,6 +118,23 @@ export class MongoDBSessionManagerFactory {
   async healthCheck(options: { timeoutMs?: number } = {}): Promise<{ ok: true; latencyMs: number }> {
     this.#assertOpen()
     return pingWithin(this.#client, options.timeoutMs ?? 5_000)
+  }
+
+  /**
+   * Deletes every document of every expired session (`retention`) in the factory's database, in
+   * every collection, in batches; see {@link pruneExpiredSessions}. Safe to run from several
+   * processes at once and to interrupt: the next run finishes what an interrupted one left.
+   */
+  async pruneExpiredSessions(options: PruneOptions = {}): Promise<PruneResult> {
+    this.#assertOpen()
+    return pruneExpiredSessions(
+      {
+        client: this.#client,
+        databaseName: this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME,
+        collectionPrefix: this.#defaults.collectionPrefix ?? '',
+      },
+      { now: this.#expiry.now, ...options },
+    )
   }
 
   /** A manager for `sessionId` on the shared client; `overrides` replace the factory's defaults. */

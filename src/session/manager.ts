@@ -18,11 +18,11 @@ import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
-import { DEFAULT_DATABASE_NAME, ensureIndexes, type SessionCollections } from '../storage/collections.js'
+import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { outsideDeadline, runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
+import { isExpired } from '../storage/retention.js'
 import { validateSnapshotId } from '../storage/snapshot-store.js'
-import { upsertWithRaceRetry } from '../storage/upsert.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { uuidv7 } from '../model/ids.js'
 import type { Feedback, FeedbackInput, Metadata } from '../model/types.js'
@@ -103,6 +103,12 @@ export class MongoDBSessionManager extends SessionManager {
       maxBsonObjectSize: resolved.maxBsonObjectSize,
       ensureSession: () => this.#ensureSession(),
       retainTrimmedMessages: resolved.retainTrimmedMessages,
+      expiry: resolved.expiry,
+      // The session expired under a long-lived manager: create it afresh (the expired one is retired first).
+      revive: () => {
+        this.#sessionEnsured = undefined
+        return this.#ensureSession()
+      },
     })
     this.#ownsDispatcher = resolved.dispatcher === undefined
     this.#dispatcher = resolved.dispatcher ?? new NotificationDispatcher()
@@ -116,6 +122,7 @@ export class MongoDBSessionManager extends SessionManager {
       dispatcher: this.#dispatcher,
       manager: this,
       metadataFields: resolved.metadataFields,
+      expiry: resolved.expiry,
     })
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
   }
@@ -151,8 +158,12 @@ export class MongoDBSessionManager extends SessionManager {
       // Shared by every later call: it must not inherit the deadline of the call that started it.
       const run = outsideDeadline(async () => {
         if (this.#r.ensureIndexes) {
+          const expiring = this.#r.expiry.expireAfterMs !== null
           await ensureIndexes(this.#r.client, this.#r.collections, {
-            sessions: metadataFieldIndexes(this.#r.metadataFields),
+            sessions: [
+              ...metadataFieldIndexes(this.#r.metadataFields),
+              ...(expiring ? expiryIndexes(await detectCapabilities(this.#r.client)) : []),
+            ],
           })
         }
         await detectCapabilities(this.#r.client)
@@ -213,7 +224,7 @@ export class MongoDBSessionManager extends SessionManager {
   }
 
   async #upsertSession(): Promise<void> {
-    await upsertWithRaceRetry(() => this.#data.ensureSession())
+    await this.#data.ensureSession()
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -255,7 +266,9 @@ export class MongoDBSessionManager extends SessionManager {
   override async saveSnapshot(params: AgentTarget | MultiAgentTarget): Promise<void> {
     if (!isAgentTarget(params.target)) {
       return this.#call('saveSnapshot', async () => {
-        await this.#ensureSession()
+        // With retention a Graph/Swarm save is activity: it moves the expiry time (one more upsert).
+        if (this.#expiring) await this.#data.touchSession()
+        else await this.#ensureSession()
         return super.saveSnapshot(params as MultiAgentTarget)
       })
     }
@@ -283,6 +296,10 @@ export class MongoDBSessionManager extends SessionManager {
 
   async #restore(params: { target: LocalAgent | Graph | Swarm; state?: MultiAgentState; snapshotId?: string }) {
     if (params.snapshotId !== undefined) validateSnapshotId(params.snapshotId)
+    // Graph/Swarm state and immutable snapshots live outside the session document: one more read
+    // (with retention only) keeps an expired session's absent there too.
+    const outside = !isAgentTarget(params.target) || params.snapshotId !== undefined
+    if (outside && (await this.#isExpired())) return false
     if (!isAgentTarget(params.target)) {
       return super.restoreSnapshot(params as { target: Graph | Swarm; state?: MultiAgentState; snapshotId?: string })
     }
@@ -313,8 +330,9 @@ export class MongoDBSessionManager extends SessionManager {
     limit?: number
     startAfter?: string
   }): Promise<string[]> {
-    return this.#call('listSnapshotIds', () => {
+    return this.#call('listSnapshotIds', async () => {
       const agentId = validateIdentifier(params.target.id, 'agent id')
+      if (await this.#isExpired()) return []
       return this.#r.snapshotStorage.listSnapshotIds({
         location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
         ...(params.limit !== undefined && { limit: params.limit }),
@@ -343,6 +361,17 @@ export class MongoDBSessionManager extends SessionManager {
       await stash.clearSession()
     }
     return counts
+  }
+
+  get #expiring(): boolean {
+    return this.#r.expiry.expireAfterMs !== null
+  }
+
+  /** With retention: whether the session is expired now (without: never asked, `false`). */
+  async #isExpired(): Promise<boolean> {
+    if (!this.#expiring) return false
+    const doc = await this.#r.collections.sessions.findOne({ _id: this.sessionId }, { projection: { expires_at: 1 } })
+    return isExpired(doc, this.#r.expiry.now())
   }
 
   #saveLatest(agent: LocalAgent, extras?: SaveExtras): Promise<SaveResult> {

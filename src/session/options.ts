@@ -9,9 +9,24 @@ import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import { NotificationDispatcher } from '../notifications/dispatcher.js'
 import { detectCapabilities } from '../storage/capabilities.js'
 import { DEFAULT_DATABASE_NAME, openCollections, type SessionCollections } from '../storage/collections.js'
+import { NO_EXPIRY, type ExpiryPolicy } from '../storage/retention.js'
 import { MongoSnapshotStorage } from '../storage/snapshot-store.js'
+import { parseDuration } from '../validation/duration.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { DEFAULT_OPERATION_TIMEOUT_MS, resolveConnection } from './connection.js'
+
+/** Session retention: how long a session lives without activity. See docs/retention.md. */
+export interface RetentionOptions {
+  /**
+   * A session expires when it has had no activity (a turn, a metadata change, a feedback) for this
+   * long: milliseconds, or a string of a whole number and a unit (`'30d'`, `'12h'`, `'15m'`, `'90s'`,
+   * `'500ms'`, `'2w'`). An expired session reads as absent at once; its documents are deleted by
+   * `pruneExpiredSessions` (and its session document by the server where it has TTL indexes).
+   */
+  expireAfter: number | string
+  /** @internal The clock (tests). */
+  now?: () => Date
+}
 
 /** Options of {@link MongoDBSessionManager}. */
 export interface MongoDBSessionManagerOptions {
@@ -74,6 +89,8 @@ export interface MongoDBSessionManagerOptions {
   captureAgentConfig?: boolean
   /** Record guardrail interventions (redactions) as audit events. Default `true`. */
   auditGuardrails?: boolean
+  /** Expire sessions after a period without activity. Default: sessions never expire. */
+  retention?: RetentionOptions
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -98,6 +115,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'captureMetrics',
   'captureAgentConfig',
   'auditGuardrails',
+  'retention',
 ])
 
 /** The resolved options: everything the manager needs, decided once. */
@@ -124,6 +142,8 @@ export interface ResolvedOptions {
   captureMetrics: boolean
   captureAgentConfig: boolean
   auditGuardrails: boolean
+  /** Session expiry (`expireAfterMs: null` without `retention`). */
+  expiry: ExpiryPolicy
 }
 
 export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<ResolvedOptions> {
@@ -157,6 +177,7 @@ export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<
     throw new ConfigurationError('dispatcher must be a NotificationDispatcher')
   }
   if (options.operationTimeoutMs !== undefined) validTimeout(options.operationTimeoutMs)
+  const expiry = resolveRetention(options.retention)
   // Last: a client made from a connection string is only created once everything else is valid.
   const { client, owned } = resolveConnection(options)
   const collections = openCollections(client.db(databaseName), prefix)
@@ -186,6 +207,24 @@ export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<
     captureMetrics: options.captureMetrics ?? true,
     captureAgentConfig: options.captureAgentConfig ?? true,
     auditGuardrails: options.auditGuardrails ?? true,
+    expiry,
+  })
+}
+
+/** Validates `retention` into the expiry policy every read and write of the manager applies. */
+export function resolveRetention(retention: unknown): ExpiryPolicy {
+  if (retention === undefined || retention === null) return NO_EXPIRY
+  if (typeof retention !== 'object' || Array.isArray(retention)) {
+    throw new ConfigurationError('retention must be an object such as { expireAfter: "30d" }')
+  }
+  const { expireAfter, now, ...rest } = retention as Record<string, unknown>
+  if (Object.keys(rest).length > 0) {
+    throw new ConfigurationError(`unknown retention option(s): ${Object.keys(rest).join(', ')}`)
+  }
+  if (now !== undefined && typeof now !== 'function') throw new ConfigurationError('retention.now must be a function')
+  return Object.freeze({
+    expireAfterMs: parseDuration(expireAfter, 'retention.expireAfter'),
+    now: (now as (() => Date) | undefined) ?? NO_EXPIRY.now,
   })
 }
 

@@ -27,6 +27,7 @@ import {
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
 import { agentField, type AgentStateDocument, type MessageDocument, type SeqRange } from './schema.js'
+import { expiryFields, isExpired, liveClause, NO_EXPIRY, type ExpiryPolicy } from './retention.js'
 import { withRetry } from './retry.js'
 import { isDuplicateKeyError } from './upsert.js'
 
@@ -49,6 +50,13 @@ export interface AgentStoreOptions {
    * (redactions, merges) are always removed.
    */
   retainTrimmedMessages?: boolean
+  /** Session expiry: reads treat an expired session as absent; commits move its expiry time. */
+  expiry?: ExpiryPolicy
+  /**
+   * Recreates the session document after a commit found the session expired: retires the expired
+   * session (every document of it) and creates a fresh one. Without it, such a commit is a conflict.
+   */
+  revive?: () => Promise<void>
 }
 
 /** The non-message part of an SDK snapshot, as the manager hands it over for saving. */
@@ -132,12 +140,18 @@ export class AgentStore {
     return loaded
   }
 
+  get #expiry(): ExpiryPolicy {
+    return this.#options.expiry ?? NO_EXPIRY
+  }
+
   async #load(agentId: string): Promise<LoadedAgent | null> {
     const { sessions } = this.#options.collections
     for (let attempt = 1; ; attempt++) {
       const doc = await withRetry('load agent', () =>
-        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentField(agentId)]: 1 } }),
+        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentField(agentId)]: 1, expires_at: 1 } }),
       )
+      // An expired session reads as absent, from the moment it expires (before anything is deleted).
+      if (isExpired(doc, this.#expiry.now())) return null
       const entry = doc?.agents?.[agentId]
       if (!entry || typeof entry.revision !== 'number') return null
       const seqs = fromRanges(entry.ranges)
@@ -224,6 +238,7 @@ export class AgentStore {
     messages: Message[],
     snapshot: AgentStateSnapshot,
     extras: SaveExtras,
+    revived = false,
   ): Promise<SaveResult> {
     const { sessionId, collections } = this.#options
     const state = this.#states.get(agentId) ?? (await this.#stateFromStorage(agentId))
@@ -251,7 +266,7 @@ export class AgentStore {
     let target = extras.messageFields ? messageSeqOf(messages, plan.seqs, extras.messageFields.trackingId) : null
 
     const opId = randomUUID()
-    const now = new Date()
+    const now = this.#expiry.now()
     const limit = await this.#options.maxBsonObjectSize()
     const encodedState = encodeValue(snapshot.data) as Document
     const encodedAppData = encodeValue(snapshot.appData) as Document
@@ -303,6 +318,7 @@ export class AgentStore {
       [agentField(agentId, 'snapshot_app_data')]: encodedAppData,
       [agentField(agentId, 'updated_at')]: now,
       updated_at: now,
+      ...expiryFields(this.#expiry, now),
     }
     if (state.revision === 0) set[agentField(agentId, 'created_at')] = now
     if (agentFields) {
@@ -310,17 +326,21 @@ export class AgentStore {
       set[agentField(agentId, AGENT_FIELDS_FINGERPRINT)] = agentFields.fingerprint
     }
     const update: Document = increments ? { $set: set, $inc: increments } : { $set: set }
-    const filter: Document =
-      state.revision === 0
-        ? { _id: sessionId, [agentField(agentId, 'revision')]: { $exists: false } }
-        : { _id: sessionId, [agentField(agentId, 'revision')]: state.revision }
+    const filter: Document = {
+      _id: sessionId,
+      [agentField(agentId, 'revision')]: state.revision === 0 ? { $exists: false } : state.revision,
+      // An expired session is never written to: it is retired and revived fresh (below).
+      ...liveClause(now),
+    }
     // Safe to retry, `$inc` included: the revision in the filter lets the update apply once, and a
     // lost reply is recognised below by the operation id the commit leaves behind.
     const result = await withRetry('commit agent state', () => collections.sessions.updateOne(filter, update))
     if (result.matchedCount === 0) {
       const stored = await collections.sessions.findOne(
         { _id: sessionId },
-        { projection: { [agentField(agentId, 'last_op')]: 1, [agentField(agentId, 'revision')]: 1 } },
+        {
+          projection: { [agentField(agentId, 'last_op')]: 1, [agentField(agentId, 'revision')]: 1, expires_at: 1 },
+        },
       )
       const storedAgent = stored?.agents?.[agentId]
       if (storedAgent?.last_op !== opId) {
@@ -328,6 +348,18 @@ export class AgentStore {
         await collections.messages
           .deleteMany({ _id: { $in: docs.map((d) => d._id) }, op_id: opId })
           .catch(() => undefined)
+        if (!revived && this.#options.revive && isExpired(stored, now)) {
+          // The session expired: it starts over, with what the agent holds as a new conversation.
+          await this.#options.revive()
+          this.#states.set(agentId, {
+            revision: 0,
+            persisted: [],
+            nextSeq: 0,
+            stateJson: '',
+            agentFieldsFingerprint: null,
+          })
+          return this.#save(agentId, messages, snapshot, extras, true)
+        }
         throw new SessionConflictError(
           sessionId,
           agentId,

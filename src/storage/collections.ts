@@ -62,6 +62,31 @@ export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
   storage: [],
 }
 
+/** Name of the TTL index on `sessions.expires_at` (engines with TTL indexes). */
+export const EXPIRY_TTL_INDEX = 'msm_expires_ttl'
+/** Name of the plain index on `sessions.expires_at` (engines without TTL indexes). */
+export const EXPIRY_INDEX = 'msm_expires'
+
+/**
+ * How long after its expiry the server's TTL monitor deletes a session document. Not at once: the
+ * session document is what the prune finds a session's other documents by, and its expiry time is
+ * the fence that keeps a revived session's documents out of the deletion; removed first, it would
+ * leave the others unreachable and let a revival see them. The TTL index is a backstop for
+ * expired sessions the prune has not reached in this time.
+ */
+export const EXPIRY_TTL_GRACE_SECONDS = 7 * 24 * 3600
+
+/**
+ * The index on `sessions.expires_at` created when `retention` is on: a TTL index where the engine
+ * has them (the server then deletes expired session documents by itself, after
+ * {@link EXPIRY_TTL_GRACE_SECONDS}), a plain one otherwise; either serves `pruneExpiredSessions`.
+ */
+export function expiryIndexes(capabilities: { ttlIndexes: boolean }): IndexDescription[] {
+  return capabilities.ttlIndexes
+    ? [{ key: { expires_at: 1 }, name: EXPIRY_TTL_INDEX, expireAfterSeconds: EXPIRY_TTL_GRACE_SECONDS }]
+    : [{ key: { expires_at: 1 }, name: EXPIRY_INDEX }]
+}
+
 /** The collections of `db` (names prefixed by `prefix`); each call honours the deadline in force. */
 export function openCollections(db: Db, prefix = ''): SessionCollections {
   const name = (key: CollectionKey) => `${prefix}${COLLECTIONS[key]}`

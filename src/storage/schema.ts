@@ -100,6 +100,10 @@ export interface SessionDocument {
   outbox?: Document[]
   /** Lease taken by a dispatcher or relay while it delivers this document's outbox. */
   outbox_lease_until?: Date
+  /** When the session expires (`retention`): moved by every activity; from then on it reads as absent. */
+  expires_at?: Date
+  /** Set while `pruneExpiredSessions` (or a reviving writer) deletes the expired session's documents. */
+  pruning?: boolean
   /** API Gateway WebSocket connection ids registered for this session. */
   websocket_connections?: string[]
 }

@@ -41,6 +41,7 @@ describe('public API', () => {
       'initializeGlobalFactory',
       'listSessions',
       'logWrites',
+      'pruneExpiredSessions',
       'recountFeedback',
       'relayPendingNotifications',
       'startOutboxRelay',

@@ -158,3 +158,32 @@ describe('the factory pattern (a new manager and Agent per request)', () => {
     expect((await manager.getAgentConfig('agent')).systemPrompt).toBe('You are terse.')
   })
 })
+
+describe('with retention on', () => {
+  it('a turn is still one insert and one update, and a request two reads and two writes; each commit moves expires_at', async () => {
+    const retention = { expireAfter: '30d' }
+    const manager = new MongoDBSessionManager({
+      sessionId: 'retention-turn',
+      client,
+      databaseName: t.databaseName,
+      retention,
+    })
+    const agent = defaultAgent(manager)
+    await agent.invoke('warm up')
+    log.reset()
+    await agent.invoke('a steady-state turn')
+    expect(log.commands).toEqual(['insert', 'update'])
+    for (const event of log.events) expectIndexServed(event)
+    const commit = log.events[1]!.command as Document
+    expect(JSON.stringify(commit.updates)).toContain('expires_at')
+
+    const factory = new MongoDBSessionManagerFactory({ client, databaseName: t.databaseName, retention })
+    const request = async (text: string) => defaultAgent(factory.createSessionManager('retention-request')).invoke(text)
+    await request('first')
+    await request('second')
+    log.reset()
+    await request('steady state')
+    expect(log.commands).toEqual(['find', 'find', 'insert', 'update'])
+    for (const event of log.events) expectIndexServed(event)
+  })
+})

@@ -5,7 +5,7 @@
  */
 import { checkDeployment, type DeploymentCheck, type ProbeStatus } from '../../diagnostics/engine-check.js'
 import { detectCapabilities, type ServerCapabilities } from '../../storage/capabilities.js'
-import { ensureIndexes, INDEXES } from '../../storage/collections.js'
+import { ensureIndexes, EXPIRY_INDEX, EXPIRY_TTL_INDEX, INDEXES } from '../../storage/collections.js'
 import type { CollectionKey } from '../../storage/schema.js'
 import { flag, intOption, stringOption, type Command } from '../command.js'
 import { connectionSettings } from '../connection.js'
@@ -22,6 +22,19 @@ export interface CollectionReport {
   extra: string[]
 }
 
+/** How expired sessions are removed, as the indexes on `sessions.expires_at` say. */
+export interface RetentionReport {
+  /**
+   * - `ttl`: a TTL index (engines with TTL indexes): the server deletes expired session documents
+   *   after a grace period, and `sessions prune` deletes the rest;
+   * - `prune`: a plain index (engines without TTL indexes, e.g. FerretDB 1.x): `sessions prune` does it all;
+   * - `off`: no expiry index: retention is not configured (or its indexes not created yet).
+   */
+  mode: 'ttl' | 'prune' | 'off'
+  /** Expired sessions whose documents are still stored (waiting for `sessions prune`). */
+  expiredSessions: number
+}
+
 export interface DoctorReport {
   uri: string
   database: string
@@ -30,6 +43,7 @@ export interface DoctorReport {
   server: ServerCapabilities
   collections: CollectionReport[]
   pendingNotifications: number
+  retention: RetentionReport
   /** The engine probes, with `--check`. */
   check?: DeploymentCheck
   ok: boolean
@@ -114,6 +128,11 @@ export const doctorCommand: Command = {
       (await collections.sessions.countDocuments({ 'outbox.due_at': { $exists: true } })) +
       (await collections.feedback.countDocuments({ 'outbox.due_at': { $exists: true } }))
     const indexesOk = reports.every((r) => r.missing.length === 0)
+    const sessionIndexes = reports.find((r) => r.collection === collections.sessions.collectionName)?.extra ?? []
+    const retention: RetentionReport = {
+      mode: sessionIndexes.includes(EXPIRY_TTL_INDEX) ? 'ttl' : sessionIndexes.includes(EXPIRY_INDEX) ? 'prune' : 'off',
+      expiredSessions: await collections.sessions.countDocuments({ expires_at: { $lte: new Date() } }),
+    }
     let checked: DeploymentCheck | undefined
     if (check) {
       const settings = connectionSettings(values, env)
@@ -139,6 +158,7 @@ export const doctorCommand: Command = {
       server,
       collections: reports,
       pendingNotifications: pending,
+      retention,
       ...(checked && { check: checked }),
       ok,
     }
@@ -180,6 +200,13 @@ export const doctorCommand: Command = {
       [['pending notifications', pending > 0 ? s.yellow(`${pending} document(s) with an outbox (run 'relay')`) : '0']],
       '',
     )
+    const expired = retention.expiredSessions > 0 ? `; ${retention.expiredSessions} expired session(s) to prune` : ''
+    const mode = {
+      ttl: `TTL index (the server deletes expired session documents after a grace period; 'sessions prune' deletes the rest)${expired}`,
+      prune: `prune ('sessions prune' deletes expired sessions; this engine has no TTL indexes)${expired}`,
+      off: s.dim('off (no expiry index: retention not configured)'),
+    }[retention.mode]
+    out.fields([['retention', mode]], '')
     out.line()
     if (checked) {
       printCheck(out, checked)

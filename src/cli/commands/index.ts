@@ -8,6 +8,7 @@ import { relayCommand } from './relay.js'
 import { sessionsDelete } from './sessions-delete.js'
 import { sessionsExport } from './sessions-export.js'
 import { sessionsList } from './sessions-list.js'
+import { sessionsPrune } from './sessions-prune.js'
 import { sessionsShow } from './sessions-show.js'
 import { viewerCommand } from './viewer.js'
 
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   sessionsShow,
   sessionsExport,
   sessionsDelete,
+  sessionsPrune,
   feedbackList,
   feedbackReportCommand,
   metricsCommand,
