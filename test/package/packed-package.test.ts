@@ -7,8 +7,17 @@
  * Packages come from the npm cache when it has them (`--prefer-offline`): after `npm ci` the cache holds
  * every tarball needed, so the registry is asked for package metadata at most.
  */
-import { execFile } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync } from 'node:child_process'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -93,34 +102,41 @@ describe('the packed package in a fresh application', { timeout: 180_000 }, () =
   let tarball: string
   let packedFiles: string[]
   let db: TestDatabase
-  const probes: string[] = []
+
+  // A copy of the checkout (tracked files, with the repository's node_modules linked in) is packed:
+  // `prepack` rebuilds `dist/` from scratch, which must not pull the build out from under other test
+  // files running at the same time (the viewer serves its assets from `dist/`).
+  let checkout: string
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'msm-packed-'))
     app = path.join(work, 'app')
+    checkout = path.join(work, 'checkout')
+    const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: repoRoot, encoding: 'utf8' }).split('\0')
+    for (const file of tracked.filter(Boolean)) {
+      if (!existsSync(path.join(repoRoot, file))) continue
+      mkdirSync(path.dirname(path.join(checkout, file)), { recursive: true })
+      copyFileSync(path.join(repoRoot, file), path.join(checkout, file))
+    }
+    symlinkSync(path.join(repoRoot, 'node_modules'), path.join(checkout, 'node_modules'), 'dir')
     db = await openTestDatabase('msm_packed')
   })
 
   afterAll(async () => {
-    for (const probe of probes) rmSync(probe, { recursive: true, force: true })
     await db?.cleanup()
     if (work) rmSync(work, { recursive: true, force: true })
   })
 
   it('packs a fresh build: dist and its sources, the guides, and nothing stale or generated', async () => {
     // Files the package must never carry: a stale build output, and generated API pages.
-    const stale = path.join(repoRoot, 'dist', '__tests__', 'stale-probe.js')
+    const stale = path.join(checkout, 'dist', '__tests__', 'stale-probe.js')
     mkdirSync(path.dirname(stale), { recursive: true })
     writeFileSync(stale, 'stale\n')
-    probes.push(path.dirname(stale))
-    const apiDocs = path.join(repoRoot, 'docs', 'api')
-    if (!existsSync(apiDocs)) probes.push(apiDocs)
+    const apiDocs = path.join(checkout, 'docs', 'api')
     mkdirSync(apiDocs, { recursive: true })
-    const apiProbe = path.join(apiDocs, 'pack-probe.html')
-    writeFileSync(apiProbe, '<p>generated</p>\n')
-    probes.push(apiProbe)
+    writeFileSync(path.join(apiDocs, 'pack-probe.html'), '<p>generated</p>\n')
 
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], repoRoot)
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], checkout)
     expectSuccess(packed, 'npm pack')
     const [report] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
       filename: string
