@@ -5,7 +5,13 @@
  */
 import { Agent } from '@strands-agents/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { listSessions, MongoDBSessionManager, searchSessions, ValidationError } from '../../src/index.js'
+import {
+  listSessions,
+  MongoDBSessionManager,
+  MongoDBSessionManagerFactory,
+  searchSessions,
+  ValidationError,
+} from '../../src/index.js'
 import { ScriptedModel } from '../../src/testing/index.js'
 import { echoResponder } from '../support/agents.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
@@ -132,6 +138,18 @@ describe('userId', () => {
     const bobs = await listSessions(collections(), { userId: 'bob' })
     expect(bobs.items.map((s) => s.sessionId)).not.toContain('owned')
     expect((await summary('owned', 'alice')).userId).toBe('alice')
+  })
+
+  it('comes from the factory, and a createSessionManager override wins', async () => {
+    const factory = new MongoDBSessionManagerFactory({
+      client: t.client,
+      databaseName: t.databaseName,
+      userId: 'grace',
+    })
+    await factory.createSessionManager('factory-default').ensureSession()
+    await factory.createSessionManager('factory-override', { userId: 'heidi' }).ensureSession()
+    expect(await manager('factory-default').getUserId()).toBe('grace')
+    expect(await manager('factory-override').getUserId()).toBe('heidi')
   })
 
   it('rejects an invalid userId', () => {
