@@ -6,7 +6,10 @@
 import { Agent } from '@strands-agents/sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  configureLogger,
+  deleteSessions,
   listSessions,
+  type Logger,
   MongoDBSessionManager,
   MongoDBSessionManagerFactory,
   searchSessions,
@@ -128,12 +131,20 @@ describe('catalogue fields', () => {
 })
 
 describe('userId', () => {
-  it('is recorded at creation and immutable afterwards', async () => {
+  it('is recorded at creation and immutable afterwards (a different value is ignored with a warning)', async () => {
     await manager('owned', 'alice').updateMetadata({ a: 1 })
     const intruder = manager('owned', 'bob')
-    await intruder.updateMetadata({ b: 2 })
-    await intruder.addFeedback({ rating: 'up' })
-    await agentOf(intruder).invoke('hello from bob')
+    const warnings: string[] = []
+    const sink: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} }
+    configureLogger({ logger: sink, level: 'warn' })
+    try {
+      await intruder.updateMetadata({ b: 2 })
+      await intruder.addFeedback({ rating: 'up' })
+      await agentOf(intruder).invoke('hello from bob')
+    } finally {
+      configureLogger({ logger: console, level: 'warn' })
+    }
+    expect(warnings.filter((w) => w.includes('user id is immutable'))).toHaveLength(1)
     expect(await intruder.getUserId()).toBe('alice')
     const bobs = await listSessions(collections(), { userId: 'bob' })
     expect(bobs.items.map((s) => s.sessionId)).not.toContain('owned')
@@ -150,6 +161,16 @@ describe('userId', () => {
     await factory.createSessionManager('factory-override', { userId: 'heidi' }).ensureSession()
     expect(await manager('factory-default').getUserId()).toBe('grace')
     expect(await manager('factory-override').getUserId()).toBe('heidi')
+  })
+
+  it('deleteSessions takes userId as its criterion (a data-subject delete)', async () => {
+    await agentOf(manager('ivan-1', 'ivan')).invoke('delete me')
+    await manager('ivan-2', 'ivan').updateMetadata({ x: 1 })
+    await manager('judy-1', 'judy').updateMetadata({ x: 1 })
+    const counts = await deleteSessions(collections(), { userId: 'ivan' })
+    expect(counts).toMatchObject({ sessions: 2, messages: 2 })
+    expect((await listSessions(collections(), { userId: 'ivan' })).items).toEqual([])
+    expect((await listSessions(collections(), { userId: 'judy' })).items).toHaveLength(1)
   })
 
   it('rejects an invalid userId', () => {
