@@ -52,7 +52,18 @@ export {
   type SessionDeleteCounts,
   type CatalogueOptions,
   type MetadataFilterValue,
+  type SessionTokenTotals,
 } from './features/catalogue.js'
+export {
+  searchSessions,
+  SEARCH_SESSION_WINDOW,
+  SEARCH_MESSAGE_SESSIONS,
+  SEARCH_MESSAGE_LIMIT,
+  type SearchSessionsQuery,
+  type SessionSearchHit,
+  type CatalogueSearchOptions,
+} from './features/session-search.js'
+export type { SessionSearchToolOptions, SessionSearchToolResult } from './features/session-search-tool.js'
 export {
   pruneExpiredSessions,
   type PruneOptions,

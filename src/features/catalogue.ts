@@ -3,8 +3,8 @@
  * data-subject deletes). Not per-session, so these are functions over the collections; the
  * manager, factory and CLI wrap them.
  *
- * Listing is keyset-paged on `(updated_at, _id)` descending, backed by the `msm_updated` and
- * `msm_app_updated` indexes, and by one index per declared metadata field
+ * Listing is keyset-paged on `(updated_at, _id)` descending, backed by the `msm_updated`,
+ * `msm_app_updated` and `msm_user_updated` indexes, and by one index per declared metadata field
  * ({@link metadataFieldIndexes}). Filtering on undeclared metadata fields is refused: it would be
  * an unindexed collection scan.
  */
@@ -13,7 +13,7 @@ import { ValidationError } from '../errors.js'
 import type { Metadata } from '../model/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
-import type { StorageDocument } from '../storage/schema.js'
+import type { SessionDocument, StorageDocument } from '../storage/schema.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { validateMetadataKey } from '../validation/metadata.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
@@ -27,6 +27,8 @@ export type MetadataFilterValue = string | number | boolean | null | Date
 /** Which sessions to list or delete. */
 export interface SessionFilter {
   applicationName?: string
+  /** Sessions of this user (recorded from the manager's `userId` when the session was created). */
+  userId?: string
   /** Equality on declared metadata fields (`metadataFields`); `null` also matches a missing field. */
   metadata?: Record<string, MetadataFilterValue>
   /** Sessions updated strictly after / before these instants. */
@@ -55,14 +57,31 @@ export interface CatalogueOptions {
   now?: Date
 }
 
+/** Token totals of a session (every agent, every invocation). */
+export interface SessionTokenTotals {
+  input: number
+  output: number
+  total: number
+}
+
 /** One session in a listing (no agent state, no messages). */
 export interface SessionSummary {
   sessionId: string
   applicationName: string | null
+  /** The session's user, or `null` (created without `userId`). */
+  userId: string | null
+  /** The title set with `setTitle()`, else the first user message (shortened), else `null`. */
+  title: string | null
+  /** The last message with text, shortened to 120 characters; `null` before any. */
+  preview: string | null
+  /** Messages in the latest conversation of every agent of the session. */
+  messageCount: number
   createdAt: Date | null
+  /** Last activity: the last turn, feedback, metadata change or title change. */
   updatedAt: Date | null
   metadata: Metadata
   feedbackCounts: FeedbackCounts
+  tokens: SessionTokenTotals
 }
 
 export interface SessionPage {
@@ -112,6 +131,12 @@ function buildFilter(filter: SessionFilter, options: CatalogueOptions): Document
       throw new ValidationError('applicationName must be a string', { field: 'applicationName' })
     }
     clauses.push({ application_name: filter.applicationName })
+  }
+  if (filter.userId !== undefined) {
+    if (typeof filter.userId !== 'string') {
+      throw new ValidationError('userId must be a string', { field: 'userId' })
+    }
+    clauses.push({ user_id: filter.userId })
   }
   if (filter.metadata !== undefined) {
     if (filter.metadata === null || typeof filter.metadata !== 'object' || Array.isArray(filter.metadata)) {
@@ -191,14 +216,52 @@ async function querySessions(
   }
   const docs = await collections.sessions
     .find(and(clauses), {
-      projection: { _id: 1, application_name: 1, created_at: 1, updated_at: 1, metadata: 1, feedback_counts: 1 },
+      projection: SUMMARY_PROJECTION,
     })
     .sort({ updated_at: -1, _id: -1 })
     .limit(limit + 1)
     .toArray()
-  const items: SessionSummary[] = docs.slice(0, limit).map((doc) => ({
+  const items: SessionSummary[] = docs.slice(0, limit).map(toSummary)
+  const last = docs[limit - 1]
+  const nextCursor =
+    docs.length > limit && last
+      ? encodeCursor('sessions', { u: (last.updated_at ?? new Date(0)).getTime(), i: last._id })
+      : null
+  return { items, nextCursor }
+}
+
+/** The session document fields a {@link SessionSummary} is made of (no agent state). */
+export const SUMMARY_PROJECTION = {
+  _id: 1,
+  application_name: 1,
+  user_id: 1,
+  title: 1,
+  auto_title: 1,
+  preview: 1,
+  message_counts: 1,
+  created_at: 1,
+  updated_at: 1,
+  metadata: 1,
+  feedback_counts: 1,
+  'metrics.input_tokens': 1,
+  'metrics.output_tokens': 1,
+  'metrics.total_tokens': 1,
+} as const
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0
+}
+
+/** A session document (read with {@link SUMMARY_PROJECTION}) as a listing item. */
+export function toSummary(doc: Partial<SessionDocument> & { _id: string }): SessionSummary {
+  const metrics = (doc.metrics ?? {}) as Document
+  return {
     sessionId: doc._id,
     applicationName: doc.application_name ?? null,
+    userId: doc.user_id ?? null,
+    title: doc.title ?? doc.auto_title ?? null,
+    preview: doc.preview ?? null,
+    messageCount: Object.values(doc.message_counts ?? {}).reduce((sum, n) => sum + count(n), 0),
     createdAt: doc.created_at ?? null,
     updatedAt: doc.updated_at ?? null,
     metadata: (doc.metadata ? decodeValue(doc.metadata) : {}) as Metadata,
@@ -207,13 +270,12 @@ async function querySessions(
       down: doc.feedback_counts?.down ?? 0,
       neutral: doc.feedback_counts?.neutral ?? 0,
     },
-  }))
-  const last = docs[limit - 1]
-  const nextCursor =
-    docs.length > limit && last
-      ? encodeCursor('sessions', { u: (last.updated_at ?? new Date(0)).getTime(), i: last._id })
-      : null
-  return { items, nextCursor }
+    tokens: {
+      input: count(metrics.input_tokens),
+      output: count(metrics.output_tokens),
+      total: count(metrics.total_tokens),
+    },
+  }
 }
 
 /** Sessions deleted per batch (one bulk delete per collection per batch). */
@@ -250,7 +312,7 @@ async function removeSessionDocuments(
   }
   if (clauses.length === 0 && explicit === undefined) {
     throw new ValidationError(
-      'deleteSessions needs at least one criterion (sessionIds, applicationName, metadata, updatedAfter/Before)',
+      'deleteSessions needs at least one criterion (sessionIds, applicationName, userId, metadata, updatedAfter/Before)',
       {
         field: 'filter',
       },

@@ -37,6 +37,9 @@ export interface FeedbackContext {
   /** Session expiry: each feedback moves the session's expiry time (an expired session is revived fresh). */
   expiry: ExpiryPolicy
   onStoredApplicationName?: (stored: string | null | undefined) => void
+  /** The session's user, written when a write creates the session; immutable afterwards. */
+  userId?: string | null
+  onStoredUserId?: (stored: string | null | undefined) => void
 }
 
 /** Per-rating counts. */
@@ -125,13 +128,20 @@ async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, n
         {
           $inc: { [`feedback_counts.${counter}`]: 1 },
           $set: { updated_at: now, ...expiryFields(ctx.expiry, now) },
-          $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['feedback_counts', 'updated_at']),
+          $setOnInsert: sessionSkeleton(
+            ctx.sessionId,
+            ctx.applicationName,
+            now,
+            ['feedback_counts', 'updated_at'],
+            ctx.userId ?? null,
+          ),
         },
         // No projection: FerretDB 1.24 rejects findAndModify's `fields` (the session document is small).
         { upsert: true, returnDocument: 'after' },
       ),
     )
     ctx.onStoredApplicationName?.(doc?.application_name)
+    ctx.onStoredUserId?.(doc?.user_id)
   } catch (error) {
     // The feedback itself is stored; failing now would invite a duplicate retry by the caller.
     log.error(

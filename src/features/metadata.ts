@@ -40,6 +40,10 @@ export interface MetadataContext {
   expiry: ExpiryPolicy
   /** Called with the stored application name after each write (immutability check). */
   onStoredApplicationName?: (stored: string | null | undefined) => void
+  /** The session's user, written when a write creates the session; immutable afterwards. */
+  userId?: string | null
+  /** Called with the stored user id after each write (immutability check). */
+  onStoredUserId?: (stored: string | null | undefined) => void
 }
 
 /** The MongoDB path of a validated metadata key: every segment escaped like keys inside values. */
@@ -150,6 +154,7 @@ function committed(
   doc: Document | null,
 ) {
   ctx.onStoredApplicationName?.(doc?.application_name as string | null | undefined)
+  ctx.onStoredUserId?.(doc?.user_id as string | null | undefined)
   call.dispatch(pending, ctx.durable ? { collection: ctx.collections.sessions, documentId: ctx.sessionId } : null)
 }
 
@@ -174,7 +179,13 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
   const { pending, push } = outboxPush(ctx, call)
   const update = {
     $set: set,
-    $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['metadata', 'updated_at', 'outbox']),
+    $setOnInsert: sessionSkeleton(
+      ctx.sessionId,
+      ctx.applicationName,
+      now,
+      ['metadata', 'updated_at', 'outbox'],
+      ctx.userId ?? null,
+    ),
     ...push,
   } as UpdateFilter<SessionDocument>
   log.debug({ session_id: ctx.sessionId, keys: validated.entries.map((e) => e.path.key) }, 'metadata update')
@@ -200,7 +211,13 @@ export async function storeMetadataDelete(ctx: MetadataContext, input: unknown, 
   const update = {
     $unset: unset,
     $set: { updated_at: now, ...expiryFields(ctx.expiry, now) },
-    $setOnInsert: sessionSkeleton(ctx.sessionId, ctx.applicationName, now, ['metadata', 'updated_at', 'outbox']),
+    $setOnInsert: sessionSkeleton(
+      ctx.sessionId,
+      ctx.applicationName,
+      now,
+      ['metadata', 'updated_at', 'outbox'],
+      ctx.userId ?? null,
+    ),
     ...push,
   } as UpdateFilter<SessionDocument>
   log.debug({ session_id: ctx.sessionId, keys: effective.map((p) => p.key) }, 'metadata delete')
@@ -243,13 +260,22 @@ export function applicationNameChecker(
   sessionId: string,
   configured: string | null,
 ): (stored: string | null | undefined) => void {
+  return immutableFieldChecker(sessionId, configured, 'application name')
+}
+
+/** Logs (once per caller) that a stored immutable field (`what`) differs from the configured value. */
+export function immutableFieldChecker(
+  sessionId: string,
+  configured: string | null,
+  what: string,
+): (stored: string | null | undefined) => void {
   let warned = false
   return (stored) => {
     if (warned || configured === null || stored === undefined || stored === configured) return
     warned = true
     log.warn(
       { session_id: sessionId, stored: stored, configured },
-      'application name is immutable once the session exists | the configured value was ignored',
+      `${what} is immutable once the session exists | the configured value was ignored`,
     )
   }
 }

@@ -55,6 +55,7 @@ import {
 import { loadGuardrailEvents, type GuardrailEventPage } from './guardrails.js'
 import {
   applicationNameChecker,
+  immutableFieldChecker,
   loadMetadata,
   storeMetadataDelete,
   storeMetadataUpdate,
@@ -63,6 +64,7 @@ import {
 import { createMetadataTool, type MetadataToolOptions, type MetadataToolResult } from './metadata-tool.js'
 import { loadMetricsSummary, type MetricsSummary } from './metrics.js'
 import { sessionSkeleton } from './session-skeleton.js'
+import { shortenText } from '../storage/catalogue-text.js'
 import { expiryFields, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 
 /** Options of {@link SessionData}. */
@@ -72,6 +74,8 @@ export interface SessionDataOptions {
   sessionId: string
   /** Written when this object creates the session; immutable afterwards (a different value is ignored with a warning). */
   applicationName?: string | null
+  /** The session's user, written when this object creates the session; immutable afterwards, like `applicationName`. */
+  userId?: string | null
   /** Interceptors around `addFeedback`, applied in order. */
   feedbackHook?: FeedbackHook | readonly FeedbackHook[]
   /** Interceptors around `updateMetadata` / `getMetadata` / `deleteMetadata` (and the metadata tool), applied in order. */
@@ -96,6 +100,7 @@ export class SessionData {
   readonly sessionId: string
   readonly collections: SessionCollections
   readonly applicationName: string | null
+  readonly userId: string | null
   readonly durable: boolean
   readonly metadataFields: readonly string[]
   readonly expiry: ExpiryPolicy
@@ -116,6 +121,7 @@ export class SessionData {
       })
     }
     this.applicationName = appName
+    this.userId = validUserId(options.userId)
     this.durable = options.durable ?? false
     this.metadataFields = [...(options.metadataFields ?? [])]
     this.expiry = options.expiry ?? NO_EXPIRY
@@ -131,6 +137,8 @@ export class SessionData {
       durable: this.durable,
       expiry: this.expiry,
       onStoredApplicationName,
+      userId: this.userId,
+      onStoredUserId: immutableFieldChecker(this.sessionId, this.userId, 'user id'),
     }
     this.#feedbackCtx = { ...this.#metadataCtx }
   }
@@ -263,6 +271,35 @@ export class SessionData {
     return doc?.application_name ?? null
   }
 
+  /** The stored user id, or `null` (not set, or no session). */
+  async getUserId(): Promise<string | null> {
+    const doc = await this.collections.sessions.findOne({ _id: this.sessionId }, { projection: { user_id: 1 } })
+    return doc?.user_id ?? null
+  }
+
+  /**
+   * Sets the session's title (shown by `listSessions` instead of the automatic one, the first user
+   * message); `null` removes it. One upsert: on a session that does not exist yet, it creates it.
+   */
+  async setTitle(title: string | null): Promise<void> {
+    if (title !== null && (typeof title !== 'string' || title.trim().length === 0)) {
+      throw new ValidationError('title must be a non-empty string or null', { field: 'title' })
+    }
+    const now = this.expiry.now()
+    const value = title === null ? null : shortenText(title, TITLE_MAX)
+    await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
+      this.collections.sessions.updateOne(
+        { _id: this.sessionId, ...live },
+        {
+          $set: { updated_at: now, ...expiryFields(this.expiry, now), ...(value !== null && { title: value }) },
+          ...(value === null && { $unset: { title: '' } }),
+          $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now, ['updated_at'], this.userId),
+        },
+        { upsert: true },
+      ),
+    )
+  }
+
   /**
    * Records an activity that writes nothing else to the session document (a Graph/Swarm save): one
    * upsert that moves the expiry time, creating the session (afresh, if it had expired) when needed.
@@ -274,7 +311,7 @@ export class SessionData {
         { _id: this.sessionId, ...live },
         {
           $set: { updated_at: now, ...expiryFields(this.expiry, now) },
-          $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now, ['updated_at']),
+          $setOnInsert: sessionSkeleton(this.sessionId, this.applicationName, now, ['updated_at'], this.userId),
         },
         { upsert: true },
       ),
@@ -294,7 +331,7 @@ export class SessionData {
         { _id: this.sessionId, ...live },
         {
           $setOnInsert: {
-            ...sessionSkeleton(this.sessionId, this.applicationName, now),
+            ...sessionSkeleton(this.sessionId, this.applicationName, now, [], this.userId),
             ...expiryFields(this.expiry, now),
           },
         },
@@ -302,8 +339,26 @@ export class SessionData {
       ),
     )
     const created = result.upsertedCount > 0
-    const stored = created ? this.applicationName : await this.getApplicationName()
-    this.#metadataCtx.onStoredApplicationName?.(stored)
-    return { created, applicationName: stored }
+    const stored = created
+      ? { application_name: this.applicationName, user_id: this.userId }
+      : await this.collections.sessions.findOne(
+          { _id: this.sessionId },
+          { projection: { application_name: 1, user_id: 1 } },
+        )
+    this.#metadataCtx.onStoredApplicationName?.(stored?.application_name ?? null)
+    this.#metadataCtx.onStoredUserId?.(stored?.user_id ?? null)
+    return { created, applicationName: stored?.application_name ?? null }
   }
+}
+
+/** Characters of a title set with `setTitle()`, at most (longer ones are shortened). */
+const TITLE_MAX = 200
+
+/** A user id: a non-empty string of at most 256 characters, or null. */
+export function validUserId(value: unknown): string | null {
+  if (value === undefined || value === null) return null
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw new ValidationError('userId must be a non-empty string of at most 256 characters', { field: 'userId' })
+  }
+  return value
 }

@@ -16,11 +16,13 @@ export function sessionSkeleton(
   applicationName: string | null,
   now: Date,
   touched: readonly string[] = [],
+  userId: string | null = null,
 ): Document {
   const skeleton: Document = {
     session_id: sessionId,
     schema_version: SCHEMA_VERSION,
     application_name: applicationName,
+    user_id: userId,
     created_at: now,
     updated_at: now,
     metadata: {},

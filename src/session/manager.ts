@@ -33,6 +33,12 @@ import type { GuardrailEventPage } from '../features/guardrails.js'
 import type { MetadataToolOptions, MetadataToolResult } from '../features/metadata-tool.js'
 import type { MetricsSummary } from '../features/metrics.js'
 import { SessionData } from '../features/session-data.js'
+import { searchSessions } from '../features/session-search.js'
+import {
+  createSessionSearchTool,
+  type SessionSearchToolOptions,
+  type SessionSearchToolResult,
+} from '../features/session-search-tool.js'
 import {
   createWebSocketConnectionRegistry,
   type WebSocketConnectionRegistry,
@@ -116,6 +122,7 @@ export class MongoDBSessionManager extends SessionManager {
       collections: resolved.collections,
       sessionId: resolved.sessionId,
       applicationName: resolved.applicationName,
+      userId: resolved.userId,
       ...(resolved.feedbackHook && { feedbackHook: resolved.feedbackHook }),
       ...(resolved.metadataHook && { metadataHook: resolved.metadataHook }),
       durable: resolved.delivery === 'durable',
@@ -520,6 +527,37 @@ export class MongoDBSessionManager extends SessionManager {
   /** Removes a WebSocket connection (e.g. on `$disconnect`). */
   async removeWebSocketConnection(connectionId: string): Promise<void> {
     return this.#call('removeWebSocketConnection', () => this.webSocketConnections.remove(this.sessionId, connectionId))
+  }
+
+  /** The user id stored with the session, or `null`. */
+  async getUserId(): Promise<string | null> {
+    return this.#call('getUserId', () => this.#data.getUserId())
+  }
+
+  /**
+   * Sets the title `listSessions` shows for this session (instead of its first user message);
+   * `null` goes back to the automatic title. Creates the session when it does not exist yet.
+   */
+  async setTitle(title: string | null): Promise<void> {
+    return this.#call('setTitle', () => this.#data.setTitle(title))
+  }
+
+  /**
+   * A Strands tool (`search_sessions`) with which an agent searches the sessions of this manager's
+   * `userId` (never another user's). Without a `userId`, the tool answers that there is nothing to search.
+   */
+  getSessionSearchTool(
+    options: SessionSearchToolOptions = {},
+  ): InvokableTool<{ query: string }, SessionSearchToolResult> {
+    const userId = this.#r.userId
+    return createSessionSearchTool(
+      userId,
+      (text, limit) =>
+        this.#call('searchSessions', () =>
+          searchSessions(this.#r.collections, { text, limit, ...(userId !== null && { userId }) }),
+        ),
+      options,
+    )
   }
 
   /** The application name stored with the session, or `null`. */

@@ -2,6 +2,7 @@
  * The options of `MongoDBSessionManager`, validated and resolved once, in one place, into one
  * frozen object that the manager and its turn pipeline read.
  */
+import { validUserId } from '../features/session-data.js'
 import type { MultiAgentSaveLatestStrategy, SaveLatestStrategy, SnapshotTriggerCallback } from '@strands-agents/sdk'
 import type { MongoClient, MongoClientOptions } from 'mongodb'
 import { ConfigurationError } from '../errors.js'
@@ -44,6 +45,12 @@ export interface MongoDBSessionManagerOptions {
   collectionPrefix?: string
   /** Application name recorded when the session is created; immutable afterwards. */
   applicationName?: string
+  /**
+   * The session's user, recorded when the session is created; immutable afterwards (a different
+   * value on an existing session is ignored with a warning). Filters `listSessions` and
+   * `searchSessions`, and scopes `getSessionSearchTool()`.
+   */
+  userId?: string
   /** When the latest agent state is saved (SDK semantics). Default `'invocation'`. */
   saveLatestOn?: SaveLatestStrategy
   /** Decides after each invocation whether to also save an immutable snapshot (SDK semantics). */
@@ -101,6 +108,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'databaseName',
   'collectionPrefix',
   'applicationName',
+  'userId',
   'saveLatestOn',
   'snapshotTrigger',
   'multiAgentSaveLatestOn',
@@ -129,6 +137,7 @@ export interface ResolvedOptions {
   saveLatestOn: SaveLatestStrategy
   snapshotTrigger: SnapshotTriggerCallback | undefined
   applicationName: string | null
+  userId: string | null
   ensureIndexes: boolean
   operationTimeoutMs: number
   retainTrimmedMessages: boolean
@@ -193,6 +202,7 @@ export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<
     saveLatestOn,
     snapshotTrigger: options.snapshotTrigger,
     applicationName: options.applicationName ?? null,
+    userId: validUserId(options.userId),
     ensureIndexes: options.ensureIndexes ?? true,
     operationTimeoutMs: validTimeout(
       options.operationTimeoutMs ?? client.options.timeoutMS ?? DEFAULT_OPERATION_TIMEOUT_MS,

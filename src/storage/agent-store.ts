@@ -24,6 +24,7 @@ import {
   toRanges,
   type PersistedMessage,
 } from './conversation-diff.js'
+import { autoTitle, conversationPreview } from './catalogue-text.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
 import { agentField, type AgentStateDocument, type MessageDocument, type SeqRange } from './schema.js'
@@ -122,6 +123,12 @@ export class AgentStore {
   readonly #options: AgentStoreOptions
   readonly #states = new Map<string, AgentPersistState>()
   readonly #queues = new Map<string, Promise<unknown>>()
+  /**
+   * Whether the session is known to hold an automatic title (read by a load, or written by a
+   * save): the title is the first user message, so it is written once, in a commit that is made
+   * anyway, and never again by this store.
+   */
+  #autoTitleStored = false
 
   constructor(options: AgentStoreOptions) {
     this.#options = options
@@ -148,10 +155,14 @@ export class AgentStore {
     const { sessions } = this.#options.collections
     for (let attempt = 1; ; attempt++) {
       const doc = await withRetry('load agent', () =>
-        sessions.findOne({ _id: this.#options.sessionId }, { projection: { [agentField(agentId)]: 1, expires_at: 1 } }),
+        sessions.findOne(
+          { _id: this.#options.sessionId },
+          { projection: { [agentField(agentId)]: 1, expires_at: 1, auto_title: 1 } },
+        ),
       )
       // An expired session reads as absent, from the moment it expires (before anything is deleted).
       if (isExpired(doc, this.#expiry.now())) return null
+      if (typeof doc?.auto_title === 'string') this.#autoTitleStored = true
       const entry = doc?.agents?.[agentId]
       if (!entry || typeof entry.revision !== 'number') return null
       const seqs = fromRanges(entry.ranges)
@@ -321,6 +332,12 @@ export class AgentStore {
       ...expiryFields(this.#expiry, now),
     }
     if (state.revision === 0) set[agentField(agentId, 'created_at')] = now
+    // Catalogue fields, kept current by the commit every save makes anyway.
+    set[`message_counts.${agentId}`] = countRanges(plan.ranges)
+    const preview = conversationPreview(messages)
+    if (preview !== null) set.preview = preview
+    const title = this.#autoTitleStored ? null : autoTitle(messages)
+    if (title !== null) set.auto_title = title
     if (agentFields) {
       for (const [field, value] of Object.entries(agentFields.fields)) set[agentField(agentId, field)] = value
       set[agentField(agentId, AGENT_FIELDS_FINGERPRINT)] = agentFields.fingerprint
@@ -351,6 +368,7 @@ export class AgentStore {
         if (!revived && this.#options.revive && isExpired(stored, now)) {
           // The session expired: it starts over, with what the agent holds as a new conversation.
           await this.#options.revive()
+          this.#autoTitleStored = false
           this.#states.set(agentId, {
             revision: 0,
             persisted: [],
@@ -395,6 +413,7 @@ export class AgentStore {
       }
     }
 
+    if (title !== null) this.#autoTitleStored = true
     this.#states.set(agentId, {
       revision,
       persisted: persistedAfter(state.persisted, messages, plan),

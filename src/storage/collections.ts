@@ -37,6 +37,7 @@ export interface SessionCollections {
 export const INDEXES: Record<CollectionKey, IndexDescription[]> = {
   sessions: [
     { key: { application_name: 1, updated_at: -1, _id: -1 }, name: 'msm_app_updated' },
+    { key: { user_id: 1, updated_at: -1, _id: -1 }, name: 'msm_user_updated' },
     { key: { updated_at: -1, _id: -1 }, name: 'msm_updated' },
     { key: { 'outbox.due_at': 1 }, name: 'msm_outbox_due' },
   ],

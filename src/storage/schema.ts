@@ -106,6 +106,16 @@ export interface SessionDocument {
   pruning?: boolean
   /** API Gateway WebSocket connection ids registered for this session. */
   websocket_connections?: string[]
+  /** The session's user, recorded when it is created; immutable afterwards. */
+  user_id?: string | null
+  /** Title set with `setTitle()`; wins over `auto_title`. */
+  title?: string
+  /** The first user message, shortened; written once by the first save that has one. */
+  auto_title?: string
+  /** The last message with text, shortened; written by every save. */
+  preview?: string
+  /** Messages of each agent's latest conversation, keyed by agent id; written by every save. */
+  message_counts?: Record<string, number>
 }
 
 /** `messages` collection. Unique on (session_id, agent_id, seq). */

@@ -26,7 +26,7 @@ beforeAll(async () => {
     metadataFields: ['status', 'priority'],
     feedback: ['up'],
   })
-  await seedSession(db, 'beta-1', { applicationName: 'sales-bot', prompt: 'hello there' })
+  await seedSession(db, 'beta-1', { applicationName: 'sales-bot', prompt: 'hello there', userId: 'user-b' })
 })
 
 afterAll(async () => {
@@ -104,8 +104,23 @@ describe('sessions list', () => {
     expect(page2.nextCursor).toBeNull()
 
     const text = await cli(['sessions', 'list', ...dbArgs(db)])
-    expect(text.stdout).toMatch(/SESSION\s+APPLICATION\s+UPDATED/)
+    expect(text.stdout).toMatch(/SESSION\s+APPLICATION\s+UPDATED\s+USER\s+TITLE\s+PREVIEW\s+MSGS/)
     expect(text.stdout).toContain('support-bot')
+    expect(text.stdout).toMatch(/beta-1\s.*user-b\s+hello there\s+.*echo: hello there/)
+  })
+
+  it("--user lists one user's sessions, with title and preview", async () => {
+    const mine = JSON.parse((await cli(['sessions', 'list', '--user', 'user-b', '--json', ...dbArgs(db)])).stdout)
+    expect(mine.items).toEqual([
+      expect.objectContaining({
+        sessionId: 'beta-1',
+        userId: 'user-b',
+        title: 'hello there',
+        preview: expect.any(String),
+      }),
+    ])
+    const none = JSON.parse((await cli(['sessions', 'list', '--user', 'nobody', '--json', ...dbArgs(db)])).stdout)
+    expect(none.items).toEqual([])
   })
 
   it('refuses filters on undeclared metadata fields and bad cursors (exit 2)', async () => {

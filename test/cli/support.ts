@@ -70,6 +70,7 @@ export async function seedSession(
   sessionId: string,
   options: {
     applicationName?: string
+    userId?: string
     metadata?: Record<string, string | number>
     feedback?: ('up' | 'down' | null)[]
     metadataFields?: string[]
@@ -81,6 +82,7 @@ export async function seedSession(
     client: db.client,
     databaseName: db.databaseName,
     ...(options.applicationName !== undefined && { applicationName: options.applicationName }),
+    ...(options.userId !== undefined && { userId: options.userId }),
     ...(options.metadataFields !== undefined && { metadataFields: options.metadataFields }),
   })
   const agent = testAgent({ sessionManager: manager, id: 'support' })

@@ -26,6 +26,9 @@ describe('public API', () => {
       'MongoStorage',
       'NotFoundError',
       'NotificationDispatcher',
+      'SEARCH_MESSAGE_LIMIT',
+      'SEARCH_MESSAGE_SESSIONS',
+      'SEARCH_SESSION_WINDOW',
       'SessionConflictError',
       'StorageOperationError',
       'ValidationError',
@@ -44,6 +47,7 @@ describe('public API', () => {
       'pruneExpiredSessions',
       'recountFeedback',
       'relayPendingNotifications',
+      'searchSessions',
       'startOutboxRelay',
       'toOutboxEntry',
     ])

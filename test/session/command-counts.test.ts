@@ -187,3 +187,35 @@ describe('with retention on', () => {
     for (const event of log.events) expectIndexServed(event)
   })
 })
+
+describe('with a userId (catalogue fields ride in the commit)', () => {
+  it('a turn is one insert and one update, a request two reads and two writes; the commit carries preview and counts', async () => {
+    const manager = new MongoDBSessionManager({
+      sessionId: 'user-turn',
+      client,
+      databaseName: t.databaseName,
+      userId: 'user-a',
+    })
+    const agent = defaultAgent(manager)
+    await agent.invoke('warm up')
+    log.reset()
+    await agent.invoke('a steady-state turn')
+    expect(log.commands).toEqual(['insert', 'update'])
+    for (const event of log.events) expectIndexServed(event)
+    const commit = JSON.stringify((log.events[1]!.command as Document).updates)
+    expect(commit).toContain('"preview"')
+    expect(commit).toContain('message_counts.agent')
+    // The title was written by the first save and is not written again.
+    expect(commit).not.toContain('auto_title')
+
+    const factory = new MongoDBSessionManagerFactory({ client, databaseName: t.databaseName, userId: 'user-a' })
+    const request = async (text: string) => defaultAgent(factory.createSessionManager('user-request')).invoke(text)
+    await request('first')
+    await request('second')
+    log.reset()
+    await request('steady state')
+    expect(log.commands).toEqual(['find', 'find', 'insert', 'update'])
+    for (const event of log.events) expectIndexServed(event)
+    expect(JSON.stringify((log.events[3]!.command as Document).updates)).not.toContain('auto_title')
+  })
+})

@@ -1,5 +1,6 @@
 /** `sessions list`: the session catalogue, newest first, with filters and keyset paging. */
 import { listSessions, type MetadataFilterValue } from '../../features/catalogue.js'
+import { shortenText } from '../../storage/catalogue-text.js'
 import { unescapeKey } from '../../storage/encoding.js'
 import type { SessionCollections } from '../../storage/collections.js'
 import { dateOption, intOption, listOption, stringOption, type Command } from '../command.js'
@@ -58,6 +59,7 @@ export const sessionsList: Command = {
     'declared with `metadataFields`, which have an index); other fields are refused rather than scanned.',
   options: {
     app: { type: 'string', value: '<name>', description: 'only sessions of this application name' },
+    user: { type: 'string', value: '<id>', description: "only sessions of this user (the manager's userId)" },
     'updated-after': { type: 'string', value: '<date>', description: 'updated after (ISO date, or 30m/12h/7d ago)' },
     'updated-before': { type: 'string', value: '<date>', description: 'updated before (ISO date, or 30m/12h/7d ago)' },
     metadata: {
@@ -76,6 +78,7 @@ export const sessionsList: Command = {
   },
   examples: [
     'mongodb-session-manager sessions list --app support-bot --updated-after 7d',
+    'mongodb-session-manager sessions list --user user-42',
     'mongodb-session-manager sessions list --metadata status=escalated --metadata priority:=1 --json',
   ],
   async run({ values, out, connect }) {
@@ -84,6 +87,7 @@ export const sessionsList: Command = {
     const updatedAfter = dateOption(values, 'updated-after')
     const updatedBefore = dateOption(values, 'updated-before')
     const app = stringOption(values, 'app')
+    const user = stringOption(values, 'user')
     const cursor = stringOption(values, 'cursor')
     const declaredOption = stringOption(values, 'metadata-fields')
     const { collections } = await connect()
@@ -101,6 +105,7 @@ export const sessionsList: Command = {
       {
         limit,
         ...(app !== undefined && { applicationName: app }),
+        ...(user !== undefined && { userId: user }),
         ...(Object.keys(metadata).length > 0 && { metadata }),
         ...(updatedAfter && { updatedAfter }),
         ...(updatedBefore && { updatedBefore }),
@@ -111,11 +116,15 @@ export const sessionsList: Command = {
     const s = out.style
     out.page(page, {
       empty: 'no sessions match',
-      headers: ['SESSION', 'APPLICATION', 'UPDATED', 'FEEDBACK ↑/↓/·', 'METADATA'],
+      headers: ['SESSION', 'APPLICATION', 'UPDATED', 'USER', 'TITLE', 'PREVIEW', 'MSGS', 'FEEDBACK ↑/↓/·', 'METADATA'],
       row: (item) => [
         item.sessionId,
         item.applicationName ?? s.dim('-'),
         formatDate(item.updatedAt),
+        item.userId ?? s.dim('-'),
+        item.title === null ? s.dim('-') : shortenText(item.title, 30),
+        item.preview === null ? s.dim('-') : shortenText(item.preview, 40),
+        String(item.messageCount),
         `${s.green(String(item.feedbackCounts.up))}/${s.red(String(item.feedbackCounts.down))}/${item.feedbackCounts.neutral}`,
         Object.keys(item.metadata).length > 0 ? compactJson(item.metadata, 50) : s.dim('{}'),
       ],
