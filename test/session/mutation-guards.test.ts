@@ -6,7 +6,8 @@
  */
 import { MongoClient } from 'mongodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MongoDBSessionManager, SessionConflictError } from '../../src/index.js'
+import { Message } from '@strands-agents/sdk'
+import { DocumentTooLargeError, MongoDBSessionManager, SessionConflictError } from '../../src/index.js'
 import { messageDocumentId } from '../../src/storage/message-codec.js'
 import { conversationOf, testAgent } from '../support/agents.js'
 import { startFaultProxy } from '../support/fault-proxy.js'
@@ -41,15 +42,15 @@ async function restored(sessionId: string) {
 }
 
 /** A and B both restore after one committed turn; then B commits a second turn. A is now stale. */
-async function staleWriter(sessionId: string) {
+async function staleWriter(sessionId: string, turns = 1) {
   const seed = agentOn(t.client, sessionId)
   await seed.invoke('first turn')
   const a = agentOn(t.client, sessionId)
   const b = agentOn(other, sessionId)
   await a.initialize()
   await b.initialize()
-  await b.invoke('b commits a turn')
-  expect((await storedAgent(sessionId))?.revision).toBe(2)
+  for (let turn = 1; turn <= turns; turn++) await b.invoke(`b commits turn ${turn}`)
+  expect((await storedAgent(sessionId))?.revision).toBe(1 + turns)
   return { a, b }
 }
 
@@ -60,6 +61,7 @@ describe('a stale writer whose save inserts no message', () => {
     a.appState.set('written_by', 'a')
     const error = await a.sessionManager!.saveSnapshot({ target: a, isLatest: true }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SessionConflictError)
+    expect((error as Error).message).toContain('(expected revision 1, found 2)')
 
     expect((await storedAgent(sessionId))?.revision).toBe(2)
     const probe = await restored(sessionId)
@@ -122,6 +124,14 @@ describe("another writer's uncommitted message at the next sequence number", () 
     const probe = await restored(sessionId)
     expect(probe.messages).toHaveLength(4)
     expect(conversationOf(probe)).toEqual(conversationOf(agent))
+
+    // The next turn continues right after the moved messages.
+    await agent.invoke('third turn')
+    expect((await storedAgent(sessionId))?.ranges).toEqual([
+      { first: 0, last: 1 },
+      { first: moved.first, last: moved.first + 3 },
+    ])
+    expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(agent))
   })
 })
 
@@ -150,14 +160,14 @@ describe("the save's own messages found again after a lost insert reply", () => 
 describe('a stale writer with new messages', () => {
   it('is told that its positions were taken, before writing anything', async () => {
     const sessionId = 'stale-with-turn'
-    const { a, b } = await staleWriter(sessionId)
+    const { a, b } = await staleWriter(sessionId, 2)
     const error = await a.invoke('a is stale').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(SessionConflictError)
     expect((error as Error).message).toBe(
       `session '${sessionId}', agent '${AGENT_ID}': concurrent write detected ` +
-        '(messages were written at the same positions; revision 1 → 2); reload the session before writing again',
+        '(messages were written at the same positions; revision 1 → 3); reload the session before writing again',
     )
-    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(4)
+    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(6)
     expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(b))
   })
 })
@@ -217,6 +227,41 @@ describe('an agent entry without a revision', () => {
     expect(a.messages).toHaveLength(0)
     await a.invoke('first turn')
     expect((await storedAgent(sessionId))?.revision).toBe(1)
+    expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(a))
+  })
+})
+
+describe('a message too large for one document', () => {
+  it('is refused before anything is written, naming the message and the agent', async () => {
+    const sessionId = 'message-too-large'
+    const a = agentOn(t.client, sessionId)
+    await a.invoke('first turn')
+    const before = await t.db.collection('sessions').findOne({ _id: sessionId as never })
+    // Just under 16 MiB: fits the server, but not the room kept for fields added later.
+    const text = 'x'.repeat(16 * 1024 * 1024 - 40 * 1024)
+    a.messages.push(Message.fromJSON({ role: 'user', content: [{ text }] } as never))
+    const error = await a.sessionManager!.saveSnapshot({ target: a, isLatest: true }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DocumentTooLargeError)
+    expect((error as Error).message).toMatch(/^message \S+ of agent 'writer' \(user\)/)
+    expect(await t.db.collection('sessions').findOne({ _id: sessionId as never })).toEqual(before)
+    expect(await t.db.collection('messages').countDocuments({ session_id: sessionId })).toBe(2)
+  })
+})
+
+describe('restoring an immutable snapshot, then going on', () => {
+  it('rewrites the conversation after the stored one, on the stored revision', async () => {
+    const sessionId = 'immutable-then-on'
+    const a = agentOn(t.client, sessionId)
+    await a.invoke('one')
+    await a.sessionManager!.saveSnapshot({ target: a, isLatest: false })
+    await a.invoke('two')
+    const [snapshotId] = await a.sessionManager!.listSnapshotIds({ target: a })
+    expect(await a.sessionManager!.restoreSnapshot({ target: a, snapshotId: snapshotId! })).toBe(true)
+    expect(a.messages).toHaveLength(2)
+    await a.invoke('three')
+    const stored = await storedAgent(sessionId)
+    expect(stored?.revision).toBe(3)
+    expect(stored?.ranges).toEqual([{ first: 4, last: 7 }])
     expect(conversationOf(await restored(sessionId))).toEqual(conversationOf(a))
   })
 })

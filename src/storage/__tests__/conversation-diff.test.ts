@@ -24,6 +24,19 @@ describe('planSave', () => {
     expect(plan.superseded).toEqual([])
   })
 
+  it('lets the next save reuse what appends and front trims leave in place', () => {
+    expect(planSave(persisted, [...base, text('e')], 4).reuse).toEqual({ offset: 0, count: 4 })
+    expect(planSave(persisted, base.slice(1), 4).reuse).toEqual({ offset: 1, count: 3 })
+    const trimmedAndAppended = planSave(persisted, [...base.slice(3), text('e')], 4)
+    expect(trimmedAndAppended.reuse).toEqual({ offset: 3, count: 1 })
+    expect(trimmedAndAppended.inserts.map((i) => i.seq)).toEqual([4])
+    expect(trimmedAndAppended.dropped).toEqual([0, 1, 2])
+    expect(planSave([], [text('x')], 0).reuse).toEqual({ offset: 0, count: 0 })
+    // Any other shape is planned message by message, with nothing to reuse as a block.
+    expect(planSave(persisted, [base[1]!, base[0]!], 4).reuse).toBeUndefined()
+    expect(planSave(persisted, [text('new'), ...base], 4).reuse).toBeUndefined()
+  })
+
   it('writes a summary that replaces a prefix as one new message', () => {
     const summary = text('summary of a and b')
     const plan = planSave(persisted, [summary, ...base.slice(2)], 4)
