@@ -26,6 +26,7 @@ import { repoRoot } from '../cli/support.js'
 const XSS_TEXT = 'Look: <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script>'
 const XSS_COMMENT = 'bad <img src=x onerror="window.__xss=3">'
 const XSS_METADATA = '<script>window.__xss=4</script>'
+const XSS_TITLE = '<img src=x onerror="window.__xss=5">quote'
 const SHOTS = path.join(repoRoot, '.cache', 'viewer-screenshots')
 const CHROMIUM = '/usr/bin/chromium'
 const TOKEN = 'viewer-test-token-0123456789'
@@ -42,6 +43,7 @@ let profile: string
 interface Seed {
   sessionId: string
   applicationName: string
+  userId: string
   metadata: Record<string, string>
   invocations: { prompt: string | (TextBlock | ImageBlock)[]; turns: ScriptedTurn[] }[]
   feedback?: { rating: 'up' | 'down' | null; comment: string }[]
@@ -53,6 +55,7 @@ async function seed(s: Seed): Promise<void> {
     client: db.client,
     databaseName: db.databaseName,
     applicationName: s.applicationName,
+    userId: s.userId,
     metadataFields: ['status'],
   })
   const turns = s.invocations.flatMap((i) => i.turns)
@@ -113,6 +116,7 @@ beforeAll(async () => {
   await seed({
     sessionId: 'order-123',
     applicationName: 'support-bot',
+    userId: 'alice',
     metadata: { status: 'escalated', note: XSS_METADATA },
     invocations: [
       {
@@ -136,6 +140,7 @@ beforeAll(async () => {
   await seed({
     sessionId: 'photo-7',
     applicationName: 'support-bot',
+    userId: 'alice',
     metadata: { status: 'open' },
     invocations: [
       {
@@ -151,6 +156,7 @@ beforeAll(async () => {
   await seed({
     sessionId: 'guarded-1',
     applicationName: 'support-bot',
+    userId: 'alice',
     metadata: { status: 'open' },
     invocations: [
       {
@@ -170,8 +176,12 @@ beforeAll(async () => {
     await seed({
       sessionId: `sales-${n}`,
       applicationName: 'sales-bot',
+      userId: 'bob',
       metadata: { status: 'open' },
-      invocations: [{ prompt: 'hi', turns: [reply('hello', 50, 1, 1)] }],
+      // The first user message becomes the title: sales-2's is hostile markup.
+      invocations: [
+        { prompt: n === 2 ? XSS_TITLE : `hi, quote number ${n} please`, turns: [reply('hello', 50, 1, 1)] },
+      ],
     })
   }
   // Delivery state as the outbox leaves it: one notification pending, one given up.
@@ -279,6 +289,53 @@ describe('viewer in Chromium', () => {
     expect(await ids()).toHaveLength(6)
     await go(page, `#/sessions?before=2000-01-01`)
     expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+    await page.close()
+  })
+
+  it('shows titles, previews and users; filters by user; searches message text; hostile titles stay text', async () => {
+    const page = await newPage()
+    await open(page, viewer.url)
+    const ids = () => page.$$eval('#session-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-session')))
+    const cell = (id: string, selector: string) =>
+      page.textContent(`#session-list tr[data-session="${id}"] ${selector}`)
+    expect(await cell('order-123', '.title')).toBe('Where is my order?')
+    expect(await cell('order-123', '.id')).toBe('order-123')
+    expect(await cell('order-123', 'td.user')).toBe('alice')
+    expect(await cell('sales-1', '.title')).toBe('hi, quote number 1 please')
+    expect(await cell('sales-1', '.preview')).toBe('hello')
+    expect(await cell('sales-2', 'td.user')).toBe('bob')
+    // The hostile title is shown exactly as typed; nothing of it became an element or ran.
+    expect(await cell('sales-2', '.title')).toBe(XSS_TITLE)
+    expect(await page.$$('#app img, #app script')).toHaveLength(0)
+
+    await page.fill('input[name="user"]', 'bob')
+    await page.click('#filters button[type="submit"]')
+    await rows(page, 3)
+    expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1'])
+    await go(page, '#/sessions?user=alice')
+    expect(await ids()).toEqual(['guarded-1', 'photo-7', 'order-123'])
+    await go(page, '#/sessions?user=nobody')
+    expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+
+    // A phrase only in an assistant message (not the title, not the preview).
+    await go(page, '#/sessions')
+    await page.fill('input[name="q"]', 'ORDER HAS SHIPPED')
+    await page.click('#filters button[type="submit"]')
+    await page.waitForSelector('#search-note')
+    await page.waitForSelector('body[data-ready="true"]')
+    expect(await ids()).toEqual(['order-123'])
+    expect(await cell('order-123', '.title')).toBe('Where is my order?')
+    expect(await cell('order-123', '.snippet')).toContain('Your order has shipped.')
+    expect(await page.$('#next-page')).toBeNull()
+
+    // Search within one user's sessions: titles match too, hostile ones as text.
+    await go(page, '#/sessions?q=quote&user=bob')
+    expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1'])
+    expect(await cell('sales-2', '.title')).toBe(XSS_TITLE)
+    await go(page, '#/sessions?q=quote&user=alice')
+    expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+    expect(await page.$$('#app img, #app script')).toHaveLength(0)
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await page.close()
   })
 
