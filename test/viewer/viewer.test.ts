@@ -92,6 +92,13 @@ async function go(page: Page, hash: string): Promise<void> {
   await page.waitForSelector('body[data-ready="true"]')
 }
 
+/** Clicks something that changes the address and waits for the new page to be drawn (not the old one). */
+async function clickAndWait(page: Page, selector: string): Promise<void> {
+  await page.evaluate(`document.body.dataset.ready = 'false'`)
+  await page.click(selector)
+  await page.waitForSelector('body[data-ready="true"]')
+}
+
 /** Waits until the session list shows `n` rows. */
 async function rows(page: Page, n: number): Promise<void> {
   // A selector, not a function: the page's CSP forbids the eval that waitForFunction needs.
@@ -262,21 +269,20 @@ describe('viewer in Chromium', () => {
 
     await go(page, '#/sessions?limit=4')
     expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1', 'guarded-1'])
-    await page.click('#next-page')
-    await page.waitForSelector('body[data-ready="true"]')
+    await clickAndWait(page, '#next-page')
     await rows(page, 2)
     expect(await ids()).toEqual(['photo-7', 'order-123'])
-    await page.click('#prev-page')
+    await clickAndWait(page, '#prev-page')
     await rows(page, 4)
 
     await go(page, '#/sessions')
     await page.fill('input[name="app"]', 'support-bot')
-    await page.click('#filters button[type="submit"]')
+    await clickAndWait(page, '#filters button[type="submit"]')
     await rows(page, 3)
     expect(await ids()).toEqual(['guarded-1', 'photo-7', 'order-123'])
 
     await page.fill('input[data-meta="status"]', 'escalated')
-    await page.click('#filters button[type="submit"]')
+    await clickAndWait(page, '#filters button[type="submit"]')
     await rows(page, 1)
     expect(await ids()).toEqual(['order-123'])
 
@@ -309,7 +315,7 @@ describe('viewer in Chromium', () => {
     expect(await page.$$('#app img, #app script')).toHaveLength(0)
 
     await page.fill('input[name="user"]', 'bob')
-    await page.click('#filters button[type="submit"]')
+    await clickAndWait(page, '#filters button[type="submit"]')
     await rows(page, 3)
     expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1'])
     await go(page, '#/sessions?user=alice')
@@ -320,9 +326,8 @@ describe('viewer in Chromium', () => {
     // A phrase only in an assistant message (not the title, not the preview).
     await go(page, '#/sessions')
     await page.fill('input[name="q"]', 'ORDER HAS SHIPPED')
-    await page.click('#filters button[type="submit"]')
+    await clickAndWait(page, '#filters button[type="submit"]')
     await page.waitForSelector('#search-note')
-    await page.waitForSelector('body[data-ready="true"]')
     expect(await ids()).toEqual(['order-123'])
     expect(await cell('order-123', '.title')).toBe('Where is my order?')
     expect(await cell('order-123', '.snippet')).toContain('Your order has shipped.')
@@ -483,6 +488,12 @@ describe('access control', () => {
     expect((await fetch(`${viewer.url}api/sessions/%E0%A4%A`)).status).toBe(400)
     expect((await fetch(`${viewer.url}api/sessions/Not$Valid`)).status).toBe(400)
     expect((await fetch(`${viewer.url}api/sessions?rating=great`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/search?q=`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/search?q=order&limit=51`)).status).toBe(400)
+    const search = await fetch(`${viewer.url}api/search?q=shipped&user=alice`)
+    expect(
+      ((await search.json()) as { hits: { session: { sessionId: string } }[] }).hits.map((h) => h.session.sessionId),
+    ).toEqual(['order-123'])
     expect((await fetch(`${viewer.url}api/dashboard?since=2026-01-01&until=2026-12-31`)).status).toBe(400)
   })
 })
@@ -604,7 +615,7 @@ describe('with 10,000 sessions', () => {
     ]) {
       await go(page, hash)
       bigLog.reset()
-      await page.click('#next-page')
+      await clickAndWait(page, '#next-page')
       await rows(page, 25)
       const finds = bigLog.events.filter((e) => e.commandName === 'find')
       expect(bigLog.commands, hash).toEqual(['find'])
