@@ -26,6 +26,7 @@ import { repoRoot } from '../cli/support.js'
 const XSS_TEXT = 'Look: <img src=x onerror="window.__xss=1"> and <script>window.__xss=2</script>'
 const XSS_COMMENT = 'bad <img src=x onerror="window.__xss=3">'
 const XSS_METADATA = '<script>window.__xss=4</script>'
+const XSS_TITLE = '<img src=x onerror="window.__xss=5">quote'
 const SHOTS = path.join(repoRoot, '.cache', 'viewer-screenshots')
 const CHROMIUM = '/usr/bin/chromium'
 const TOKEN = 'viewer-test-token-0123456789'
@@ -42,6 +43,7 @@ let profile: string
 interface Seed {
   sessionId: string
   applicationName: string
+  userId: string
   metadata: Record<string, string>
   invocations: { prompt: string | (TextBlock | ImageBlock)[]; turns: ScriptedTurn[] }[]
   feedback?: { rating: 'up' | 'down' | null; comment: string }[]
@@ -53,6 +55,7 @@ async function seed(s: Seed): Promise<void> {
     client: db.client,
     databaseName: db.databaseName,
     applicationName: s.applicationName,
+    userId: s.userId,
     metadataFields: ['status'],
   })
   const turns = s.invocations.flatMap((i) => i.turns)
@@ -89,6 +92,13 @@ async function go(page: Page, hash: string): Promise<void> {
   await page.waitForSelector('body[data-ready="true"]')
 }
 
+/** Clicks something that changes the address and waits for the new page to be drawn (not the old one). */
+async function clickAndWait(page: Page, selector: string): Promise<void> {
+  await page.evaluate(`document.body.dataset.ready = 'false'`)
+  await page.click(selector)
+  await page.waitForSelector('body[data-ready="true"]')
+}
+
 /** Waits until the session list shows `n` rows. */
 async function rows(page: Page, n: number): Promise<void> {
   // A selector, not a function: the page's CSP forbids the eval that waitForFunction needs.
@@ -113,6 +123,7 @@ beforeAll(async () => {
   await seed({
     sessionId: 'order-123',
     applicationName: 'support-bot',
+    userId: 'alice',
     metadata: { status: 'escalated', note: XSS_METADATA },
     invocations: [
       {
@@ -136,6 +147,7 @@ beforeAll(async () => {
   await seed({
     sessionId: 'photo-7',
     applicationName: 'support-bot',
+    userId: 'alice',
     metadata: { status: 'open' },
     invocations: [
       {
@@ -151,6 +163,7 @@ beforeAll(async () => {
   await seed({
     sessionId: 'guarded-1',
     applicationName: 'support-bot',
+    userId: 'alice',
     metadata: { status: 'open' },
     invocations: [
       {
@@ -170,8 +183,12 @@ beforeAll(async () => {
     await seed({
       sessionId: `sales-${n}`,
       applicationName: 'sales-bot',
+      userId: 'bob',
       metadata: { status: 'open' },
-      invocations: [{ prompt: 'hi', turns: [reply('hello', 50, 1, 1)] }],
+      // The first user message becomes the title: sales-2's is hostile markup.
+      invocations: [
+        { prompt: n === 2 ? XSS_TITLE : `hi, quote number ${n} please`, turns: [reply('hello', 50, 1, 1)] },
+      ],
     })
   }
   // Delivery state as the outbox leaves it: one notification pending, one given up.
@@ -252,21 +269,20 @@ describe('viewer in Chromium', () => {
 
     await go(page, '#/sessions?limit=4')
     expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1', 'guarded-1'])
-    await page.click('#next-page')
-    await page.waitForSelector('body[data-ready="true"]')
+    await clickAndWait(page, '#next-page')
     await rows(page, 2)
     expect(await ids()).toEqual(['photo-7', 'order-123'])
-    await page.click('#prev-page')
+    await clickAndWait(page, '#prev-page')
     await rows(page, 4)
 
     await go(page, '#/sessions')
     await page.fill('input[name="app"]', 'support-bot')
-    await page.click('#filters button[type="submit"]')
+    await clickAndWait(page, '#filters button[type="submit"]')
     await rows(page, 3)
     expect(await ids()).toEqual(['guarded-1', 'photo-7', 'order-123'])
 
     await page.fill('input[data-meta="status"]', 'escalated')
-    await page.click('#filters button[type="submit"]')
+    await clickAndWait(page, '#filters button[type="submit"]')
     await rows(page, 1)
     expect(await ids()).toEqual(['order-123'])
 
@@ -279,6 +295,52 @@ describe('viewer in Chromium', () => {
     expect(await ids()).toHaveLength(6)
     await go(page, `#/sessions?before=2000-01-01`)
     expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+    await page.close()
+  })
+
+  it('shows titles, previews and users; filters by user; searches message text; hostile titles stay text', async () => {
+    const page = await newPage()
+    await open(page, viewer.url)
+    const ids = () => page.$$eval('#session-list tbody tr', (rows) => rows.map((r) => r.getAttribute('data-session')))
+    const cell = (id: string, selector: string) =>
+      page.textContent(`#session-list tr[data-session="${id}"] ${selector}`)
+    expect(await cell('order-123', '.title')).toBe('Where is my order?')
+    expect(await cell('order-123', '.id')).toBe('order-123')
+    expect(await cell('order-123', 'td.user')).toBe('alice')
+    expect(await cell('sales-1', '.title')).toBe('hi, quote number 1 please')
+    expect(await cell('sales-1', '.preview')).toBe('hello')
+    expect(await cell('sales-2', 'td.user')).toBe('bob')
+    // The hostile title is shown exactly as typed; nothing of it became an element or ran.
+    expect(await cell('sales-2', '.title')).toBe(XSS_TITLE)
+    expect(await page.$$('#app img, #app script')).toHaveLength(0)
+
+    await page.fill('input[name="user"]', 'bob')
+    await clickAndWait(page, '#filters button[type="submit"]')
+    await rows(page, 3)
+    expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1'])
+    await go(page, '#/sessions?user=alice')
+    expect(await ids()).toEqual(['guarded-1', 'photo-7', 'order-123'])
+    await go(page, '#/sessions?user=nobody')
+    expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+
+    // A phrase only in an assistant message (not the title, not the preview).
+    await go(page, '#/sessions')
+    await page.fill('input[name="q"]', 'ORDER HAS SHIPPED')
+    await clickAndWait(page, '#filters button[type="submit"]')
+    await page.waitForSelector('#search-note')
+    expect(await ids()).toEqual(['order-123'])
+    expect(await cell('order-123', '.title')).toBe('Where is my order?')
+    expect(await cell('order-123', '.snippet')).toContain('Your order has shipped.')
+    expect(await page.$('#next-page')).toBeNull()
+
+    // Search within one user's sessions: titles match too, hostile ones as text.
+    await go(page, '#/sessions?q=quote&user=bob')
+    expect(await ids()).toEqual(['sales-3', 'sales-2', 'sales-1'])
+    expect(await cell('sales-2', '.title')).toBe(XSS_TITLE)
+    await go(page, '#/sessions?q=quote&user=alice')
+    expect(await page.textContent('#no-sessions')).toBe('No sessions match.')
+    expect(await page.$$('#app img, #app script')).toHaveLength(0)
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined()
     await page.close()
   })
 
@@ -426,6 +488,12 @@ describe('access control', () => {
     expect((await fetch(`${viewer.url}api/sessions/%E0%A4%A`)).status).toBe(400)
     expect((await fetch(`${viewer.url}api/sessions/Not$Valid`)).status).toBe(400)
     expect((await fetch(`${viewer.url}api/sessions?rating=great`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/search?q=`)).status).toBe(400)
+    expect((await fetch(`${viewer.url}api/search?q=order&limit=51`)).status).toBe(400)
+    const search = await fetch(`${viewer.url}api/search?q=shipped&user=alice`)
+    expect(
+      ((await search.json()) as { hits: { session: { sessionId: string } }[] }).hits.map((h) => h.session.sessionId),
+    ).toEqual(['order-123'])
     expect((await fetch(`${viewer.url}api/dashboard?since=2026-01-01&until=2026-12-31`)).status).toBe(400)
   })
 })
@@ -547,7 +615,7 @@ describe('with 10,000 sessions', () => {
     ]) {
       await go(page, hash)
       bigLog.reset()
-      await page.click('#next-page')
+      await clickAndWait(page, '#next-page')
       await rows(page, 25)
       const finds = bigLog.events.filter((e) => e.commandName === 'find')
       expect(bigLog.commands, hash).toEqual(['find'])

@@ -1,5 +1,6 @@
 /** The viewer's JSON API (same origin; the access cookie, when one is needed, goes along). */
 import type { SessionPage } from '../../src/features/catalogue.js'
+import type { SessionSearchHit } from '../../src/features/session-search.js'
 import type { Dashboard } from '../../src/cli/viewer/dashboard.js'
 import type { SessionView } from '../../src/cli/viewer/session-view.js'
 
@@ -36,6 +37,7 @@ async function get<T>(path: string): Promise<T> {
 export const api = {
   config: () => get<ViewerConfig>('/api/config'),
   sessions: (params: URLSearchParams) => get<Json<SessionPage>>(`/api/sessions?${params}`),
+  search: (params: URLSearchParams) => get<{ hits: Json<SessionSearchHit>[] }>(`/api/search?${params}`),
   session: (id: string) => get<Json<SessionView>>(`/api/sessions/${encodeURIComponent(id)}`),
   dashboard: (params: URLSearchParams) => get<Json<Dashboard>>(`/api/dashboard?${params}`),
 }

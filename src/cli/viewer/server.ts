@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { MongoSessionError, ValidationError } from '../../errors.js'
 import { listSessions } from '../../features/catalogue.js'
+import { searchSessions } from '../../features/session-search.js'
 import type { SessionCollections } from '../../storage/collections.js'
 import { validateIdentifier } from '../../validation/identifiers.js'
 import { UsageError } from '../errors.js'
@@ -137,12 +138,14 @@ async function apiSessions(options: ViewerOptions, params: URLSearchParams): Pro
       ? new Date(beforeParam.getTime() + 86_400_000)
       : beforeParam
   const app = params.get('app') || undefined
+  const user = params.get('user') || undefined
   const cursor = params.get('cursor') || undefined
   return listSessions(
     options.collections,
     {
       limit,
       ...(app !== undefined && { applicationName: app }),
+      ...(user !== undefined && { userId: user }),
       ...(rating !== undefined && { feedbackRating: rating }),
       ...(Object.keys(metadata).length > 0 && { metadata }),
       ...(after && { updatedAfter: after }),
@@ -151,6 +154,18 @@ async function apiSessions(options: ViewerOptions, params: URLSearchParams): Pro
     },
     { metadataFields: options.metadataFields },
   )
+}
+
+/** Search hits for `q` (of `user`, when given): the library's bounded search, no paging. */
+async function apiSearch(options: ViewerOptions, params: URLSearchParams): Promise<unknown> {
+  const user = params.get('user') || undefined
+  const limitRaw = params.get('limit')
+  const hits = await searchSessions(options.collections, {
+    text: params.get('q') ?? '',
+    ...(user !== undefined && { userId: user }),
+    ...(limitRaw && { limit: Number(limitRaw) }),
+  })
+  return { hits }
 }
 
 async function apiDashboard(options: ViewerOptions, params: URLSearchParams): Promise<unknown> {
@@ -172,6 +187,7 @@ async function route(options: ViewerOptions, url: URL, response: ServerResponse)
     return sendJson(response, 200, { metadataFields: options.metadataFields, maxDashboardDays: MAX_DASHBOARD_DAYS })
   }
   if (path === '/api/sessions') return sendJson(response, 200, await apiSessions(options, url.searchParams))
+  if (path === '/api/search') return sendJson(response, 200, await apiSearch(options, url.searchParams))
   if (path.startsWith('/api/sessions/')) {
     let raw: string
     try {
