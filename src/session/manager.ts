@@ -18,6 +18,7 @@ import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
+import { SessionKey } from '../storage/crypto/session-key.js'
 import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { outsideDeadline, runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
@@ -97,6 +98,9 @@ export class MongoDBSessionManager extends SessionManager {
       ...(resolved.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: resolved.multiAgentSaveLatestOn }),
     })
     this.#r = resolved
+    const sessionKey = resolved.keyProvider
+      ? new SessionKey(resolved.keyProvider, resolved.collections.sessions, resolved.sessionId)
+      : undefined
     this.#agents = new AgentStore({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
@@ -107,6 +111,8 @@ export class MongoDBSessionManager extends SessionManager {
       // The session expired under a long-lived manager: create it afresh (the expired one is retired first).
       revive: () => {
         this.#sessionEnsured = undefined
+        // The revived session is a new session document: it gets a new data key.
+        sessionKey?.forget()
         return this.#ensureSession()
       },
     })
@@ -123,6 +129,7 @@ export class MongoDBSessionManager extends SessionManager {
       manager: this,
       metadataFields: resolved.metadataFields,
       expiry: resolved.expiry,
+      ...(sessionKey && { sessionKey }),
     })
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
   }

@@ -17,6 +17,7 @@ describe('public API', () => {
       'DEFAULT_CLIENT_OPTIONS',
       'DEFAULT_DATABASE_NAME',
       'DatabaseUnavailableError',
+      'DecryptionError',
       'DocumentTooLargeError',
       'LOGGER_NAMESPACE',
       'MAX_FEEDBACK_COMMENT_LENGTH',
@@ -32,6 +33,7 @@ describe('public API', () => {
       'checkDeployment',
       'closeGlobalFactory',
       'configureLogger',
+      'createLocalKeyProvider',
       'createMongoDBSessionManager',
       'createWebSocketConnectionRegistry',
       'deleteSessions',
@@ -44,6 +46,7 @@ describe('public API', () => {
       'pruneExpiredSessions',
       'recountFeedback',
       'relayPendingNotifications',
+      'rotateMasterKey',
       'startOutboxRelay',
       'toOutboxEntry',
     ])
@@ -79,10 +82,11 @@ describe('public API', () => {
       new api.DatabaseUnavailableError('timeout', 'x'),
       new api.ConfigurationError('x'),
       new api.ClosedError('x'),
+      new api.DecryptionError('x'),
     ]
     for (const error of errors) expect(error).toBeInstanceOf(api.MongoSessionError)
     // Only an unavailable database is worth retrying as is.
-    expect(errors.map((e) => e.retryable)).toEqual([false, false, false, false, false, true, false, false])
+    expect(errors.map((e) => e.retryable)).toEqual([false, false, false, false, false, true, false, false, false])
     expect(errors.map((e) => e.code)).toEqual([
       'MSM_VALIDATION',
       'MSM_NOT_FOUND',
@@ -92,6 +96,7 @@ describe('public API', () => {
       'MSM_UNAVAILABLE',
       'MSM_CONFIGURATION',
       'MSM_CLOSED',
+      'MSM_DECRYPTION',
     ])
   })
 
