@@ -115,6 +115,7 @@ export class MongoDBSessionManager extends SessionManager {
         sessionKey?.forget()
         return this.#ensureSession()
       },
+      ...(sessionKey && { sessionKey }),
     })
     this.#ownsDispatcher = resolved.dispatcher === undefined
     this.#dispatcher = resolved.dispatcher ?? new NotificationDispatcher()
