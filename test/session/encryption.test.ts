@@ -53,6 +53,10 @@ function agent(sessionManager: MongoDBSessionManager): Agent {
   return new Agent({ model: new ScriptedModel(echoResponder), sessionManager, printer: false })
 }
 
+function rawSessions() {
+  return t.db.collection<{ _id: string } & Document>('sessions')
+}
+
 /** Every stored document of every collection, as raw BSON bytes. */
 async function rawDocuments(): Promise<Buffer[]> {
   const out: Buffer[] = []
@@ -137,7 +141,7 @@ describe('encryption at rest', () => {
     await writeMarked('enc-move-a', 'moved')
     await writeMarked('enc-move-b', 'other')
     const messages = t.db.collection('messages')
-    const sessions = t.db.collection<Document>('sessions')
+    const sessions = rawSessions()
     const fromA = await messages.findOne({ session_id: 'enc-move-a', seq: 0 })
     const restoreFails = async (sessionId: string) => {
       const restored = agent(manager(sessionId))
@@ -179,7 +183,7 @@ describe('encryption at rest', () => {
     const noEncryption = agent(manager('enc-shred', null))
     await expect(noEncryption.initialize()).rejects.toBeInstanceOf(DecryptionError)
 
-    await t.db.collection<Document>('sessions').updateOne({ _id: 'enc-shred' }, { $unset: { data_key: '' } })
+    await rawSessions().updateOne({ _id: 'enc-shred' }, { $unset: { data_key: '' } })
     await expect(agent(manager('enc-shred')).initialize()).rejects.toBeInstanceOf(DecryptionError)
   })
 
@@ -196,12 +200,12 @@ describe('encryption at rest', () => {
     // put back: the session that could decrypt them has no key any more.
     await t.db.collection('messages').insertMany(kept)
     await agent(manager('enc-delete')).invoke('a new conversation')
-    const session = await t.db.collection<Document>('sessions').findOne({ _id: 'enc-delete' })
+    const session = await rawSessions().findOne({ _id: 'enc-delete' })
     expect(session?.data_key).toBeDefined()
     const restored = agent(manager('enc-delete'))
     // The new session's key is another one: the old ciphertexts fail if anything references them.
     await t.db
-      .collection<Document>('sessions')
+      .collection<{ _id: string } & Document>('sessions')
       .updateOne({ _id: 'enc-delete' }, { $set: { 'agents.agent.ranges': [{ first: 0, last: 1 }] } })
     await expect(restored.initialize()).rejects.toBeInstanceOf(DecryptionError)
   })
@@ -243,6 +247,41 @@ describe('encryption at rest', () => {
     expect(restored.appState.get('note')).toEqual({ secret: marker })
     await expect(agent(manager('enc-rotate')).initialize()).rejects.toBeInstanceOf(DecryptionError)
     expect(await storedAnywhere(marker)).toBe(false)
+  })
+
+  it('a session revived after it expired gets a new data key; pruning destroys the key first', async () => {
+    let now = new Date('2026-01-01T00:00:00Z')
+    const retention = { expireAfter: '1h', now: () => now }
+    const withRetention = (sessionId: string) =>
+      new MongoDBSessionManager({
+        sessionId,
+        client,
+        databaseName: t.databaseName,
+        retention,
+        encryption: { keyProvider },
+      })
+    const a = agent(withRetention('enc-revive'))
+    await a.invoke('before expiry')
+    const first = (await rawSessions().findOne({ _id: 'enc-revive' }))?.data_key?.wrapped as Binary
+    now = new Date(now.getTime() + 2 * 3_600_000)
+    await a.invoke('after expiry')
+    const second = (await rawSessions().findOne({ _id: 'enc-revive' }))?.data_key?.wrapped as Binary
+    expect(first).toBeInstanceOf(Binary)
+    expect(second).toBeInstanceOf(Binary)
+    expect(Buffer.from(second.buffer).equals(Buffer.from(first.buffer))).toBe(false)
+    const restored = agent(withRetention('enc-revive'))
+    await restored.initialize()
+    expect(restored.messages.map((m) => m.toJSON())).toEqual(a.messages.map((m) => m.toJSON()))
+
+    // Prune: the retirement removes the key before any content.
+    now = new Date(now.getTime() + 2 * 3_600_000)
+    const factory = new MongoDBSessionManagerFactory({ client, databaseName: t.databaseName, retention })
+    log.reset()
+    await factory.pruneExpiredSessions()
+    const firstWrite = log.events.find((e) => e.commandName !== 'find')!
+    expect(firstWrite.commandName).toBe('update')
+    expect(JSON.stringify(firstWrite.command.updates)).toContain('"$unset":{"data_key":""}')
+    expect(await rawSessions().findOne({ _id: 'enc-revive' })).toBeNull()
   })
 
   it('rejects a malformed encryption option', () => {
