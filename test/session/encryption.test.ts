@@ -128,7 +128,7 @@ describe('encryption at rest', () => {
 
   it('throws DecryptionError for tampered ciphertext, never garbage', async () => {
     await writeMarked('enc-tamper', 'tamper')
-    const messages = t.db.collection('messages')
+    const messages = t.db.collection<{ _id: string } & Document>('messages')
     const doc = await messages.findOne({ session_id: 'enc-tamper', seq: 1 })
     const bytes = Buffer.from((doc!.content as Binary).buffer)
     bytes[bytes.length - 20]! ^= 0x01
@@ -140,7 +140,7 @@ describe('encryption at rest', () => {
   it('rejects a ciphertext moved to another session, another message or another field', async () => {
     await writeMarked('enc-move-a', 'moved')
     await writeMarked('enc-move-b', 'other')
-    const messages = t.db.collection('messages')
+    const messages = t.db.collection<{ _id: string } & Document>('messages')
     const sessions = rawSessions()
     const fromA = await messages.findOne({ session_id: 'enc-move-a', seq: 0 })
     const restoreFails = async (sessionId: string) => {
