@@ -284,6 +284,26 @@ describe('encryption at rest', () => {
     expect(await rawSessions().findOne({ _id: 'enc-revive' })).toBeNull()
   })
 
+  it('unwraps a session key once per manager (a KMS provider would make one request)', async () => {
+    let unwraps = 0
+    const counting: KeyProvider = {
+      kind: keyProvider.kind,
+      generateDataKey: (id) => keyProvider.generateDataKey(id),
+      wrapDataKey: (id, key) => keyProvider.wrapDataKey(id, key),
+      unwrapDataKey: (id, wrapped) => {
+        unwraps++
+        return keyProvider.unwrapDataKey(id, wrapped)
+      },
+    }
+    const writer = manager('enc-cache', counting)
+    await agent(writer).invoke('hello')
+    await agent(writer).initialize()
+    expect(unwraps).toBe(0) // it created the key
+    const reader = manager('enc-cache', counting)
+    for (let i = 0; i < 3; i++) await agent(reader).initialize()
+    expect(unwraps).toBe(1)
+  })
+
   it('rejects a malformed encryption option', () => {
     expect(() => manager('x', {} as KeyProvider)).toThrow(ConfigurationError)
     expect(() => new MongoDBSessionManager({ client, encryption: { keyProvider, extra: 1 } as never })).toThrow(

@@ -25,6 +25,8 @@ export class SessionKey {
   readonly #sessionId: string
   /** `undefined`: not known yet; `null`: the stored session has none. */
   #key: Promise<Buffer | null> | undefined
+  /** The wrapped form (base64) `#key` was unwrapped from, when it was read from the database. */
+  #wrapped: string | null = null
 
   constructor(provider: KeyProvider, sessions: Collection<SessionDocument>, sessionId: string) {
     this.#provider = provider
@@ -35,13 +37,18 @@ export class SessionKey {
   /** Forgets the key (the session was retired or deleted: a new session document gets a new key). */
   forget(): void {
     this.#key = undefined
+    this.#wrapped = null
   }
 
   /** Learns the key from a session document read with `{ data_key: 1 }` in its projection. */
   async fromDocument(doc: Document | null): Promise<Buffer | null> {
     const stored = doc?.[DATA_KEY_FIELD] as StoredDataKey | undefined
+    // The same wrapped key as last time: no second unwrap (a KMS provider would make a request).
+    const wrapped = stored?.wrapped instanceof Binary ? Buffer.from(stored.wrapped.buffer).toString('base64') : null
+    if (this.#key && wrapped !== null && wrapped === this.#wrapped) return this.#key
     const key = stored ? this.#unwrap(stored) : Promise.resolve(null)
     this.#key = key
+    this.#wrapped = wrapped
     key.catch(() => {
       if (this.#key === key) this.#key = undefined
     })
@@ -58,6 +65,7 @@ export class SessionKey {
       fields: { [DATA_KEY_FIELD]: this.#stored(wrapped) },
       created: () => {
         this.#key = Promise.resolve(plaintext)
+        this.#wrapped = wrapped.toString('base64')
       },
     }
   }
@@ -77,6 +85,7 @@ export class SessionKey {
     )
     if (result.modifiedCount === 1) {
       this.#key = Promise.resolve(plaintext)
+      this.#wrapped = wrapped.toString('base64')
       return plaintext
     }
     // Another writer installed one first (or the session document is gone): use what is stored.
