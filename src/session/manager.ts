@@ -78,6 +78,7 @@ export class MongoDBSessionManager extends SessionManager {
   readonly #r: Readonly<ResolvedOptions>
   readonly #agents: AgentStore
   readonly #data: SessionData
+  readonly #sessionKey: SessionKey | undefined
   readonly #dispatcher: NotificationDispatcher
   readonly #ownsDispatcher: boolean
   /** API Gateway WebSocket connections registered per session (used by the WebSocket metadata hook). */
@@ -101,6 +102,7 @@ export class MongoDBSessionManager extends SessionManager {
     const sessionKey = resolved.keyProvider
       ? new SessionKey(resolved.keyProvider, resolved.collections.sessions, resolved.sessionId)
       : undefined
+    this.#sessionKey = sessionKey
     this.#agents = new AgentStore({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
@@ -364,6 +366,8 @@ export class MongoDBSessionManager extends SessionManager {
     )
     this.#agents.forget()
     this.#sessionEnsured = undefined
+    // Its data key was destroyed with it: a new session document gets a new one.
+    this.#sessionKey?.forget()
     for (const stash of this.#stashes) {
       await stash.clear()
       await stash.clearSession()

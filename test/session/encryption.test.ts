@@ -210,6 +210,21 @@ describe('encryption at rest', () => {
     await expect(restored.initialize()).rejects.toBeInstanceOf(DecryptionError)
   })
 
+  it('a session written again after deleteSession() gets a new data key', async () => {
+    const m = manager('enc-again')
+    const a = agent(m)
+    await a.invoke('before')
+    const first = (await rawSessions().findOne({ _id: 'enc-again' }))?.data_key?.wrapped as Binary
+    await m.deleteSession()
+    const b = agent(m)
+    await b.invoke('after')
+    const second = (await rawSessions().findOne({ _id: 'enc-again' }))?.data_key?.wrapped as Binary
+    expect(Buffer.from(second.buffer).equals(Buffer.from(first.buffer))).toBe(false)
+    const restored = agent(manager('enc-again'))
+    await restored.initialize()
+    expect(restored.messages.map((msg) => msg.toJSON())).toEqual(b.messages.map((msg) => msg.toJSON()))
+  })
+
   it('reads sessions written before encryption, and encrypts what is written from then on', async () => {
     const marker = `OLD-${randomBytes(6).toString('hex')}`
     const before = await writeMarked('enc-mixed', marker, null)
