@@ -195,13 +195,14 @@ export function goals(turns: readonly TurnMeasurement[], requests: readonly Requ
     const plain = turns.find((t) => t.n === encrypted.n && t.backend === LIBRARY && !t.failure)
     if (!plain) continue
     const timeRatio = medianOf(encrypted.turns, (c) => c.ms) / medianOf(plain.turns, (c) => c.ms)
-    // A turn writes two messages (the user's and the reply): the extra bytes are per message.
-    const extraPerMessage =
-      (medianOf(encrypted.turns, (c) => c.sentBytes) - medianOf(plain.turns, (c) => c.sentBytes)) / 2
+    const extraPerTurn = medianOf(encrypted.turns, (c) => c.sentBytes) - medianOf(plain.turns, (c) => c.sentBytes)
+    // A turn writes two messages (the user's and the reply) and re-seals the agent state (two fields).
+    const extraPerSealedField = extraPerTurn / 4
     lines.push(
       `- Encryption on, at ${count(encrypted.n)} messages: ${timeRatio.toFixed(2)}× the time of a turn without ` +
-        `(goal ≤ 1.2×: ${timeRatio <= 1.2 ? 'holds' : 'DOES NOT HOLD'}), ${Math.round(extraPerMessage)} more bytes sent ` +
-        `per message (goal ≤ 64: ${extraPerMessage <= 64 ? 'holds' : 'DOES NOT HOLD'}).`,
+        `(goal ≤ 1.2×: ${timeRatio <= 1.2 ? 'holds' : 'DOES NOT HOLD'}); ${Math.round(extraPerTurn)} more bytes sent ` +
+        `per turn, ${Math.round(extraPerSealedField)} per sealed field (each message is one; the agent state two) ` +
+        `— goal ≤ 64 per message: ${extraPerSealedField <= 64 ? 'holds' : 'DOES NOT HOLD'}.`,
     )
   }
   return lines

@@ -110,10 +110,11 @@ export async function benchTurns(options: TurnBenchOptions): Promise<TurnMeasure
     {
       name: ENCRYPTED,
       open(sessionId) {
+        // Its own session: the library's backend writes the same id in the same database.
         const sessionManager = new MongoDBSessionManager({
           client,
           databaseName: db.databaseName,
-          sessionId,
+          sessionId: `${sessionId}-encrypted`,
           encryption: { keyProvider },
         })
         return { sessionManager, meter: mongoMeter, close: () => sessionManager.close() }

@@ -24,7 +24,7 @@ import {
   toRanges,
   type PersistedMessage,
 } from './conversation-diff.js'
-import { open, seal } from './crypto/cipher.js'
+import { isSealed, open, seal } from './crypto/cipher.js'
 import { DATA_KEY_FIELD, type SessionKey } from './crypto/session-key.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
@@ -457,10 +457,10 @@ export class AgentStore {
     return inserts.map(({ seq, message }) => {
       const doc = encodeMessage(message, { sessionId, agentId, seq }, opId, now)
       if (key) {
-        doc.content = seal(key, doc.content, { sessionId, place: messagePlace(agentId, seq, 'content') }) as never
-        if (doc.metadata !== undefined) {
-          doc.metadata = seal(key, doc.metadata, { sessionId, place: messagePlace(agentId, seq, 'metadata') }) as never
-        }
+        // Content and message metadata sealed together: one IV and tag per message.
+        const sealed = doc.metadata === undefined ? { c: doc.content } : { c: doc.content, m: doc.metadata }
+        doc.content = seal(key, sealed, { sessionId, place: messagePlace(agentId, seq) }) as never
+        delete doc.metadata
       }
       const size = BSON.calculateObjectSize(doc)
       // Leave room for the fields the library adds later (invocation metrics).
@@ -551,13 +551,11 @@ export class AgentStore {
       .limit(expected)
       .batchSize(expected)
     const sessionId = this.#options.sessionId
-    const docs = (await cursor.toArray()).map((doc) => ({
-      ...doc,
-      content: open(key, doc.content, { sessionId, place: messagePlace(agentId, doc.seq, 'content') }) as Document[],
-      ...(doc.metadata !== undefined && {
-        metadata: open(key, doc.metadata, { sessionId, place: messagePlace(agentId, doc.seq, 'metadata') }) as Document,
-      }),
-    }))
+    const docs = (await cursor.toArray()).map((doc) => {
+      if (!isSealed(doc.content)) return doc
+      const { c, m } = open(key, doc.content, { sessionId, place: messagePlace(agentId, doc.seq) }) as SealedMessage
+      return { ...doc, content: c, ...(m !== undefined && { metadata: m }) }
+    })
     if (ranges.length === 1) return docs.map((doc) => decodeMessage(doc))
     const bySeq = new Map(docs.map((doc) => [doc.seq, doc]))
     const out: unknown[] = []
@@ -569,9 +567,15 @@ export class AgentStore {
   }
 }
 
-/** The authenticated place of a message field: a ciphertext moved to another message or field fails. */
-function messagePlace(agentId: string, seq: number, field: 'content' | 'metadata'): string {
-  return `messages/${agentId}/${seq}/${field}`
+/** The authenticated place of a message's sealed content: a ciphertext moved to another message fails. */
+function messagePlace(agentId: string, seq: number): string {
+  return `messages/${agentId}/${seq}`
+}
+
+/** What a message's sealed `content` holds: its content blocks and its metadata (if any). */
+interface SealedMessage {
+  c: Document[]
+  m?: Document
 }
 
 function stateFingerprint(data: Record<string, unknown>, appData: Record<string, unknown>): string {
