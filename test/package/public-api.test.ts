@@ -109,7 +109,7 @@ describe('public API', () => {
     expect(pkg.dependencies['@strands-agents/sdk']).toBeUndefined()
     expect(pkg.peerDependencies['@strands-agents/sdk']).toBeDefined()
     expect(pkg.peerDependencies.zod).toBeDefined()
-    for (const client of ['client-sns', 'client-sqs', 'client-apigatewaymanagementapi']) {
+    for (const client of ['client-sns', 'client-sqs', 'client-apigatewaymanagementapi', 'client-kms']) {
       expect(pkg.peerDependenciesMeta[`@aws-sdk/${client}`]).toEqual({ optional: true })
     }
     expect(pkg.engines.node).toBe('>=22')
