@@ -2,7 +2,7 @@
 import { describeCommands } from './command-log.js'
 import type { RequestMeasurement } from './requests.js'
 import { formatBytes, formatMs, markdownTable, median, quantile, ratio } from './stats.js'
-import { AGENT_ALONE, FILES, LIBRARY, type Cost, type TurnMeasurement } from './turns.js'
+import { AGENT_ALONE, ENCRYPTED, FILES, LIBRARY, type Cost, type TurnMeasurement } from './turns.js'
 
 const count = (n: number) => n.toLocaleString('en-US')
 
@@ -189,6 +189,20 @@ export function goals(turns: readonly TurnMeasurement[], requests: readonly Requ
       `- A turn at ${count(largest)} messages, defaults on: ${formatMs(ours)} (library) vs ${formatMs(theirs)} (LocalFileStorage), ` +
         `medians; CPU of this process ${formatMs(ourCpu)} vs ${formatMs(theirCpu)} — faster than LocalFileStorage: ` +
         `${ours < theirs ? 'holds' : 'DOES NOT HOLD'}.`,
+    )
+  }
+  for (const encrypted of turns.filter((t) => t.backend === ENCRYPTED && !t.failure)) {
+    const plain = turns.find((t) => t.n === encrypted.n && t.backend === LIBRARY && !t.failure)
+    if (!plain) continue
+    const timeRatio = medianOf(encrypted.turns, (c) => c.ms) / medianOf(plain.turns, (c) => c.ms)
+    const extraPerTurn = medianOf(encrypted.turns, (c) => c.sentBytes) - medianOf(plain.turns, (c) => c.sentBytes)
+    // A turn writes two messages (the user's and the reply) and re-seals the agent state (two fields).
+    const extraPerSealedField = extraPerTurn / 4
+    lines.push(
+      `- Encryption on, at ${count(encrypted.n)} messages: ${timeRatio.toFixed(2)}× the time of a turn without ` +
+        `(goal ≤ 1.2×: ${timeRatio <= 1.2 ? 'holds' : 'DOES NOT HOLD'}); ${Math.round(extraPerTurn)} more bytes sent ` +
+        `per turn, ${Math.round(extraPerSealedField)} per sealed field (each message is one; the agent state two) ` +
+        `— goal ≤ 64 per message: ${extraPerSealedField <= 64 ? 'holds' : 'DOES NOT HOLD'}.`,
     )
   }
   return lines

@@ -11,7 +11,8 @@ import { performance } from 'node:perf_hooks'
 import { Agent, NullConversationManager, SessionManager } from '@strands-agents/sdk'
 import { LocalFileStorage } from '@strands-agents/sdk/storage'
 import type { Db, MongoClient } from 'mongodb'
-import { MongoDBSessionManager } from '../src/index.js'
+import { randomBytes } from 'node:crypto'
+import { createLocalKeyProvider, MongoDBSessionManager } from '../src/index.js'
 import type { CommandLog } from './command-log.js'
 import type { CountingProxy } from './counting-proxy.js'
 import { CountingStorage, OneDocumentStorage } from './naive-storage.js'
@@ -20,6 +21,7 @@ import { history, replyingModel, text } from './workload.js'
 
 export const AGENT_ALONE = 'the agent alone (no session manager)'
 export const LIBRARY = 'MongoDBSessionManager (defaults)'
+export const ENCRYPTED = 'MongoDBSessionManager (encryption on, local key provider)'
 export const FILES = 'SDK SessionManager + LocalFileStorage'
 export const ONE_DOCUMENT = 'SDK SessionManager + one MongoDB document'
 
@@ -78,6 +80,7 @@ export async function benchTurns(options: TurnBenchOptions): Promise<TurnMeasure
   const { client, db, proxy, log } = options
   const tempDirs: string[] = []
   const mongoMeter = mongoMeterOf(proxy, log)
+  const keyProvider = createLocalKeyProvider(randomBytes(32))
   const fileSession = (sessionId: string): Session => {
     const dir = mkdtempSync(path.join(tmpdir(), 'msm-bench-'))
     tempDirs.push(dir)
@@ -101,6 +104,19 @@ export async function benchTurns(options: TurnBenchOptions): Promise<TurnMeasure
       name: LIBRARY,
       open(sessionId) {
         const sessionManager = new MongoDBSessionManager({ client, databaseName: db.databaseName, sessionId })
+        return { sessionManager, meter: mongoMeter, close: () => sessionManager.close() }
+      },
+    },
+    {
+      name: ENCRYPTED,
+      open(sessionId) {
+        // Its own session: the library's backend writes the same id in the same database.
+        const sessionManager = new MongoDBSessionManager({
+          client,
+          databaseName: db.databaseName,
+          sessionId: `${sessionId}-encrypted`,
+          encryption: { keyProvider },
+        })
         return { sessionManager, meter: mongoMeter, close: () => sessionManager.close() }
       },
     },

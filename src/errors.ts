@@ -17,6 +17,7 @@ export type MongoSessionErrorCode =
   | 'MSM_CLOSED'
   | 'MSM_NOTIFICATION'
   | 'MSM_UNAVAILABLE'
+  | 'MSM_DECRYPTION'
 
 /**
  * Base class of every error this library throws.
@@ -133,5 +134,18 @@ export class ClosedError extends MongoSessionError {
 
   constructor(what: string) {
     super('MSM_CLOSED', `${what} is closed`)
+  }
+}
+
+/**
+ * Encrypted content could not be decrypted: it was tampered with or moved to another session or
+ * field, the session's data key was destroyed (deleted session), or the master key is not the one
+ * that wrapped it. Nothing is returned in its place.
+ */
+export class DecryptionError extends MongoSessionError {
+  override readonly name = 'DecryptionError'
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MSM_DECRYPTION', message, options)
   }
 }

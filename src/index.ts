@@ -4,7 +4,7 @@
  * Every export is named here (no `export *`), so the public surface is deliberate.
  */
 export { MongoDBSessionManager, DEFAULT_DATABASE_NAME, type MongoDBSessionManagerOptions } from './session/manager.js'
-export type { RetentionOptions } from './session/options.js'
+export type { EncryptionOptions, RetentionOptions } from './session/options.js'
 export { DEFAULT_CLIENT_OPTIONS, logWrites } from './session/connection.js'
 export {
   MongoDBSessionManagerFactory,
@@ -36,8 +36,15 @@ export {
   DatabaseUnavailableError,
   ConfigurationError,
   ClosedError,
+  DecryptionError,
   type MongoSessionErrorCode,
 } from './errors.js'
+export {
+  createLocalKeyProvider,
+  type KeyProvider,
+  type LocalKeyProviderOptions,
+} from './storage/crypto/key-provider.js'
+export { rotateMasterKey, type RotateMasterKeyOptions, type RotateMasterKeyResult } from './features/encryption.js'
 export { configureLogger, LOGGER_NAMESPACE, type Logger, type LogLevel } from './logging.js'
 
 // Session data: metadata, feedback, metrics, agent config, guardrail audit, catalogue

@@ -16,6 +16,11 @@ export {
   type MetadataWebSocketHook,
   type MetadataWebSocketHookOptions,
 } from './metadata-websocket-hook.js'
+export {
+  createAwsKmsKeyProvider,
+  isAwsKmsKeyProviderAvailable,
+  type AwsKmsKeyProviderOptions,
+} from './kms-key-provider.js'
 export { createSnsSender, SNS_CHANNEL, type SnsSenderOptions } from './sns-sender.js'
 export { createSqsSender, SQS_CHANNEL, type SqsSenderOptions } from './sqs-sender.js'
 export {

@@ -106,6 +106,17 @@ export interface ApiGatewayManagementModule {
   PostToConnectionCommand: new (input: Record<string, unknown>) => unknown
 }
 
+/** Structural subset of `@aws-sdk/client-kms` used by the KMS key provider. */
+export interface KmsModule {
+  KMSClient: new (config: Record<string, unknown>) => unknown
+  GenerateDataKeyCommand: new (input: Record<string, unknown>) => unknown
+  EncryptCommand: new (input: Record<string, unknown>) => unknown
+  DecryptCommand: new (input: Record<string, unknown>) => unknown
+}
+
+/** `@aws-sdk/client-kms`, needed by `createAwsKmsKeyProvider`. */
+export const kmsPackage = new OptionalPackage<KmsModule>('@aws-sdk/client-kms', 'createAwsKmsKeyProvider')
+
 /** `@aws-sdk/client-sns`, needed by `createFeedbackSnsHook`. */
 export const snsPackage = new OptionalPackage<SnsModule>('@aws-sdk/client-sns', 'createFeedbackSnsHook')
 

@@ -12,6 +12,7 @@ import type { AnyBulkWriteOperation, Document, IndexDescription } from 'mongodb'
 import { ValidationError } from '../errors.js'
 import type { Metadata } from '../model/types.js'
 import type { SessionCollections } from '../storage/collections.js'
+import { DATA_KEY_FIELD } from '../storage/crypto/session-key.js'
 import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
 import type { SessionDocument, StorageDocument } from '../storage/schema.js'
 import { validateIdentifier } from '../validation/identifiers.js'
@@ -348,6 +349,9 @@ async function removeSessionDocuments(
 }
 
 async function deleteBatch(collections: SessionCollections, ids: string[], counts: SessionDeleteCounts): Promise<void> {
+  // Crypto-shredding first: without its data key, no copy of an encrypted session (a backup taken
+  // earlier, a document this run misses) can be read back.
+  await collections.sessions.updateMany({ _id: { $in: ids } }, { $unset: { [DATA_KEY_FIELD]: '' } })
   const bySession = { session_id: { $in: ids } }
   const [messages, snapshotChunks, feedback, guardrailEvents] = await Promise.all([
     collections.messages.deleteMany(bySession),

@@ -29,6 +29,7 @@ import type {
 } from '../model/types.js'
 import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import type { SessionCollections } from '../storage/collections.js'
+import type { SessionKey } from '../storage/crypto/session-key.js'
 import { toFeedbackInput, validateFeedbackInput } from '../validation/feedback.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { validateMetadataKeys, validateMetadataUpdate } from '../validation/metadata.js'
@@ -93,6 +94,8 @@ export interface SessionDataOptions {
   metadataFields?: readonly string[]
   /** Session expiry (`retention`): activity moves the expiry time; an expired session reads as absent. */
   expiry?: ExpiryPolicy
+  /** The session's data key (encryption on): a session document this creates gets a new one. */
+  sessionKey?: SessionKey
 }
 
 /** Session-data features of one session. All methods are async and safe to call concurrently. */
@@ -110,6 +113,7 @@ export class SessionData {
   readonly #manager: unknown
   readonly #metadataCtx: MetadataContext
   readonly #feedbackCtx: FeedbackContext
+  readonly #sessionKey: SessionKey | undefined
 
   constructor(options: SessionDataOptions) {
     this.sessionId = validateIdentifier(options.sessionId, 'sessionId')
@@ -129,6 +133,7 @@ export class SessionData {
     this.#metadataHooks = toHookList(options.metadataHook, 'metadataHook')
     this.#dispatcher = options.dispatcher
     this.#manager = options.manager
+    this.#sessionKey = options.sessionKey
     const onStoredApplicationName = applicationNameChecker(this.sessionId, appName)
     this.#metadataCtx = {
       collections: this.collections,
@@ -325,6 +330,8 @@ export class SessionData {
    */
   async ensureSession(): Promise<{ created: boolean; applicationName: string | null }> {
     const now = this.expiry.now()
+    // The data key is created in the write that creates the session document (no write of its own).
+    const dataKey = await this.#sessionKey?.forInsert()
     // Creating the session is its first activity; an expired session is retired and created afresh.
     const result = await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
       this.collections.sessions.updateOne(
@@ -333,12 +340,14 @@ export class SessionData {
           $setOnInsert: {
             ...sessionSkeleton(this.sessionId, this.applicationName, now, [], this.userId),
             ...expiryFields(this.expiry, now),
+            ...dataKey?.fields,
           },
         },
         { upsert: true },
       ),
     )
     const created = result.upsertedCount > 0
+    if (created) dataKey?.created()
     const stored = created
       ? { application_name: this.applicationName, user_id: this.userId }
       : await this.collections.sessions.findOne(

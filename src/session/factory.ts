@@ -23,7 +23,7 @@ import {
 import { pruneExpiredSessions, type PruneOptions, type PruneResult } from '../features/retention.js'
 import type { ExpiryPolicy } from '../storage/retention.js'
 import { MongoDBSessionManager, type MongoDBSessionManagerOptions } from './manager.js'
-import { resolveRetention } from './options.js'
+import { resolveEncryption, resolveRetention } from './options.js'
 
 /** Per-manager options the factory fills in: everything but the connection. */
 export type SessionManagerDefaults = Omit<
@@ -64,6 +64,7 @@ export class MongoDBSessionManagerFactory {
     const { connectionString, clientOptions, client, dispatcherOptions, ...defaults } = options
     // Validated here, so a bad duration fails at startup rather than at the first request.
     this.#expiry = resolveRetention(defaults.retention)
+    resolveEncryption(defaults.encryption)
     const resolved = resolveConnection({ client, connectionString, clientOptions })
     this.#client = resolved.client
     this.#ownsClient = resolved.owned

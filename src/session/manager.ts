@@ -18,6 +18,7 @@ import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
+import { SessionKey } from '../storage/crypto/session-key.js'
 import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { outsideDeadline, runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
@@ -83,6 +84,7 @@ export class MongoDBSessionManager extends SessionManager {
   readonly #r: Readonly<ResolvedOptions>
   readonly #agents: AgentStore
   readonly #data: SessionData
+  readonly #sessionKey: SessionKey | undefined
   readonly #dispatcher: NotificationDispatcher
   readonly #ownsDispatcher: boolean
   /** API Gateway WebSocket connections registered per session (used by the WebSocket metadata hook). */
@@ -103,6 +105,10 @@ export class MongoDBSessionManager extends SessionManager {
       ...(resolved.multiAgentSaveLatestOn !== undefined && { multiAgentSaveLatestOn: resolved.multiAgentSaveLatestOn }),
     })
     this.#r = resolved
+    const sessionKey = resolved.keyProvider
+      ? new SessionKey(resolved.keyProvider, resolved.collections.sessions, resolved.sessionId)
+      : undefined
+    this.#sessionKey = sessionKey
     this.#agents = new AgentStore({
       collections: resolved.collections,
       sessionId: resolved.sessionId,
@@ -113,8 +119,11 @@ export class MongoDBSessionManager extends SessionManager {
       // The session expired under a long-lived manager: create it afresh (the expired one is retired first).
       revive: () => {
         this.#sessionEnsured = undefined
+        // The revived session is a new session document: it gets a new data key.
+        sessionKey?.forget()
         return this.#ensureSession()
       },
+      ...(sessionKey && { sessionKey }),
     })
     this.#ownsDispatcher = resolved.dispatcher === undefined
     this.#dispatcher = resolved.dispatcher ?? new NotificationDispatcher()
@@ -130,6 +139,7 @@ export class MongoDBSessionManager extends SessionManager {
       manager: this,
       metadataFields: resolved.metadataFields,
       expiry: resolved.expiry,
+      ...(sessionKey && { sessionKey }),
     })
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
   }
@@ -363,6 +373,8 @@ export class MongoDBSessionManager extends SessionManager {
     )
     this.#agents.forget()
     this.#sessionEnsured = undefined
+    // Its data key was destroyed with it: a new session document gets a new one.
+    this.#sessionKey?.forget()
     for (const stash of this.#stashes) {
       await stash.clear()
       await stash.clearSession()

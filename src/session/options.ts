@@ -10,6 +10,7 @@ import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import { NotificationDispatcher } from '../notifications/dispatcher.js'
 import { detectCapabilities } from '../storage/capabilities.js'
 import { DEFAULT_DATABASE_NAME, openCollections, type SessionCollections } from '../storage/collections.js'
+import type { KeyProvider } from '../storage/crypto/key-provider.js'
 import { NO_EXPIRY, type ExpiryPolicy } from '../storage/retention.js'
 import { MongoSnapshotStorage } from '../storage/snapshot-store.js'
 import { parseDuration } from '../validation/duration.js'
@@ -27,6 +28,12 @@ export interface RetentionOptions {
   expireAfter: number | string
   /** @internal The clock (tests). */
   now?: () => Date
+}
+
+/** Encryption at rest of the session's content. See docs/encryption.md. */
+export interface EncryptionOptions {
+  /** Wraps each session's data key under a master key, e.g. `createLocalKeyProvider(masterKey)`. */
+  keyProvider: KeyProvider
 }
 
 /** Options of {@link MongoDBSessionManager}. */
@@ -98,6 +105,11 @@ export interface MongoDBSessionManagerOptions {
   auditGuardrails?: boolean
   /** Expire sessions after a period without activity. Default: sessions never expire. */
   retention?: RetentionOptions
+  /**
+   * Encrypt message content and agent state with a data key per session (envelope encryption,
+   * AES-256-GCM). Sessions written without it still read. Default: no encryption.
+   */
+  encryption?: EncryptionOptions
 }
 
 const KNOWN_OPTIONS = new Set<string>([
@@ -124,6 +136,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'captureAgentConfig',
   'auditGuardrails',
   'retention',
+  'encryption',
 ])
 
 /** The resolved options: everything the manager needs, decided once. */
@@ -153,6 +166,8 @@ export interface ResolvedOptions {
   auditGuardrails: boolean
   /** Session expiry (`expireAfterMs: null` without `retention`). */
   expiry: ExpiryPolicy
+  /** The master key provider, or `null` without encryption. */
+  keyProvider: KeyProvider | null
 }
 
 export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<ResolvedOptions> {
@@ -187,6 +202,7 @@ export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<
   }
   if (options.operationTimeoutMs !== undefined) validTimeout(options.operationTimeoutMs)
   const expiry = resolveRetention(options.retention)
+  const keyProvider = resolveEncryption(options.encryption)
   // Last: a client made from a connection string is only created once everything else is valid.
   const { client, owned } = resolveConnection(options)
   const collections = openCollections(client.db(databaseName), prefix)
@@ -218,7 +234,32 @@ export function resolveOptions(options: MongoDBSessionManagerOptions): Readonly<
     captureAgentConfig: options.captureAgentConfig ?? true,
     auditGuardrails: options.auditGuardrails ?? true,
     expiry,
+    keyProvider,
   })
+}
+
+/** Validates `encryption` into its key provider (`null`: off). */
+export function resolveEncryption(encryption: unknown): KeyProvider | null {
+  if (encryption === undefined || encryption === null) return null
+  if (typeof encryption !== 'object' || Array.isArray(encryption)) {
+    throw new ConfigurationError('encryption must be an object such as { keyProvider: createLocalKeyProvider(key) }')
+  }
+  const { keyProvider, ...rest } = encryption as Record<string, unknown>
+  if (Object.keys(rest).length > 0) {
+    throw new ConfigurationError(`unknown encryption option(s): ${Object.keys(rest).join(', ')}`)
+  }
+  const provider = keyProvider as Partial<KeyProvider> | null | undefined
+  if (
+    typeof provider !== 'object' ||
+    provider === null ||
+    typeof provider.kind !== 'string' ||
+    typeof provider.generateDataKey !== 'function' ||
+    typeof provider.wrapDataKey !== 'function' ||
+    typeof provider.unwrapDataKey !== 'function'
+  ) {
+    throw new ConfigurationError('encryption.keyProvider must be a key provider, e.g. createLocalKeyProvider(key)')
+  }
+  return provider as KeyProvider
 }
 
 /** Validates `retention` into the expiry policy every read and write of the manager applies. */

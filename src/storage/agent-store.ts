@@ -25,6 +25,8 @@ import {
   type PersistedMessage,
 } from './conversation-diff.js'
 import { autoTitle, conversationPreview } from './catalogue-text.js'
+import { isSealed, open, seal } from './crypto/cipher.js'
+import { DATA_KEY_FIELD, type SessionKey } from './crypto/session-key.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
 import { agentField, type AgentStateDocument, type MessageDocument, type SeqRange } from './schema.js'
@@ -58,6 +60,8 @@ export interface AgentStoreOptions {
    * session (every document of it) and creates a fresh one. Without it, such a commit is a conflict.
    */
   revive?: () => Promise<void>
+  /** The session's data key when encryption is on: message content and agent state are sealed with it. */
+  sessionKey?: SessionKey
 }
 
 /** The non-message part of an SDK snapshot, as the manager hands it over for saving. */
@@ -157,19 +161,28 @@ export class AgentStore {
       const doc = await withRetry('load agent', () =>
         sessions.findOne(
           { _id: this.#options.sessionId },
-          { projection: { [agentField(agentId)]: 1, expires_at: 1, auto_title: 1 } },
+          { projection: { [agentField(agentId)]: 1, expires_at: 1, auto_title: 1, [DATA_KEY_FIELD]: 1 } },
         ),
       )
+      // The data key comes with the session document: decrypting needs no read of its own.
+      const key =
+        (await this.#options.sessionKey?.fromDocument(isExpired(doc, this.#expiry.now()) ? null : doc)) ?? null
       // An expired session reads as absent, from the moment it expires (before anything is deleted).
       if (isExpired(doc, this.#expiry.now())) return null
       if (typeof doc?.auto_title === 'string') this.#autoTitleStored = true
       const entry = doc?.agents?.[agentId]
       if (!entry || typeof entry.revision !== 'number') return null
       const seqs = fromRanges(entry.ranges)
-      const messages = await this.#readMessages(agentId, entry.ranges)
+      const messages = await this.#readMessages(agentId, entry.ranges, key)
       if (messages.length === seqs.length) {
-        const data = decodeValue(entry.snapshot_data) as Record<string, unknown>
-        const appData = decodeValue(entry.snapshot_app_data) as Record<string, unknown>
+        const data = decodeValue(this.#open(key, entry.snapshot_data, agentId, 'snapshot_data')) as Record<
+          string,
+          unknown
+        >
+        const appData = decodeValue(this.#open(key, entry.snapshot_app_data, agentId, 'snapshot_app_data')) as Record<
+          string,
+          unknown
+        >
         const snapshot = {
           scope: 'agent',
           schemaVersion: '1.0',
@@ -279,9 +292,9 @@ export class AgentStore {
     const opId = randomUUID()
     const now = this.#expiry.now()
     const limit = await this.#options.maxBsonObjectSize()
-    const encodedState = encodeValue(snapshot.data) as Document
-    const encodedAppData = encodeValue(snapshot.appData) as Document
-    const stateSize = BSON.calculateObjectSize(encodedState) + BSON.calculateObjectSize(encodedAppData)
+    const plainState = encodeValue(snapshot.data) as Document
+    const plainAppData = encodeValue(snapshot.appData) as Document
+    const stateSize = BSON.calculateObjectSize(plainState) + BSON.calculateObjectSize(plainAppData)
     if (stateSize > limit - SESSION_DOCUMENT_HEADROOM) {
       throw new DocumentTooLargeError(
         `agent '${agentId}' state (app state, system prompt, model state)`,
@@ -290,6 +303,9 @@ export class AgentStore {
       )
     }
     if (state.revision === 0) await this.#options.ensureSession()
+    const key = (await this.#options.sessionKey?.forWrite()) ?? null
+    const encodedState = this.#seal(key, plainState, agentId, 'snapshot_data')
+    const encodedAppData = this.#seal(key, plainAppData, agentId, 'snapshot_app_data')
 
     let inserts = plan.inserts
     const withFields = (docs: MessageDocument[]) => {
@@ -297,7 +313,7 @@ export class AgentStore {
       if (doc && extras.messageFields) Object.assign(doc, extras.messageFields.fields)
       return docs
     }
-    let docs = withFields(this.#encode(agentId, inserts, opId, now, limit))
+    let docs = withFields(this.#encode(agentId, inserts, opId, now, limit, key))
     let placed = await this.#insertMessages(docs, opId)
     if (placed === 'collision') {
       // Uncommitted documents (a crashed or in-flight writer) sit at our sequence numbers. Never
@@ -310,7 +326,7 @@ export class AgentStore {
       const seqs = plan.seqs.map((seq) => moved.get(seq) ?? seq)
       plan = { ...plan, inserts, seqs, ranges: toRanges(seqs), nextSeq: base + inserts.length }
       if (target !== null) target = moved.get(target) ?? target
-      docs = withFields(this.#encode(agentId, inserts, opId, now, limit))
+      docs = withFields(this.#encode(agentId, inserts, opId, now, limit, key))
       placed = await this.#insertMessages(docs, opId)
       if (placed === 'collision') {
         throw new SessionConflictError(sessionId, agentId, 'message positions are taken by another writer')
@@ -334,9 +350,11 @@ export class AgentStore {
     if (state.revision === 0) set[agentField(agentId, 'created_at')] = now
     // Catalogue fields, kept current by the commit every save makes anyway.
     set[`message_counts.${agentId}`] = countRanges(plan.ranges)
-    const preview = conversationPreview(messages)
+    // With encryption on, the preview and the automatic title would be clear copies of encrypted
+    // message text: they are not stored (listings show no title unless `setTitle()` gives one).
+    const preview = key ? null : conversationPreview(messages)
     if (preview !== null) set.preview = preview
-    const title = this.#autoTitleStored ? null : autoTitle(messages)
+    const title = key || this.#autoTitleStored ? null : autoTitle(messages)
     if (title !== null) set.auto_title = title
     if (agentFields) {
       for (const [field, value] of Object.entries(agentFields.fields)) set[agentField(agentId, field)] = value
@@ -428,6 +446,14 @@ export class AgentStore {
     return { written: true, insertedMessages: docs.length, revision, messageFieldsStored }
   }
 
+  #seal(key: Buffer | null, value: unknown, agentId: string, field: string): unknown {
+    return key ? seal(key, value, { sessionId: this.#options.sessionId, place: `agents/${agentId}/${field}` }) : value
+  }
+
+  #open(key: Buffer | null, value: unknown, agentId: string, field: string): unknown {
+    return open(key, value, { sessionId: this.#options.sessionId, place: `agents/${agentId}/${field}` })
+  }
+
   /** The sequence number of the stored message with `trackingId` (the latest one), if this manager knows it. */
   seqOf(agentId: string, trackingId: string): number | null {
     const persisted = this.#states.get(agentId)?.persisted ?? []
@@ -443,10 +469,17 @@ export class AgentStore {
     opId: string,
     now: Date,
     limit: number,
+    key: Buffer | null,
   ): MessageDocument[] {
     const sessionId = this.#options.sessionId
     return inserts.map(({ seq, message }) => {
       const doc = encodeMessage(message, { sessionId, agentId, seq }, opId, now)
+      if (key) {
+        // Content and message metadata sealed together: one IV and tag per message.
+        const sealed = doc.metadata === undefined ? { c: doc.content } : { c: doc.content, m: doc.metadata }
+        doc.content = seal(key, sealed, { sessionId, place: messagePlace(agentId, seq) }) as never
+        delete doc.metadata
+      }
       const size = BSON.calculateObjectSize(doc)
       // Leave room for the fields the library adds later (invocation metrics).
       if (size > limit - 64 * 1024) {
@@ -521,7 +554,7 @@ export class AgentStore {
    * Fragments need not be in `seq` order (an inserted message gets a new, higher number), so the
    * documents are put in the ranges' order once read.
    */
-  async #readMessages(agentId: string, ranges: readonly SeqRange[]): Promise<unknown[]> {
+  async #readMessages(agentId: string, ranges: readonly SeqRange[], key: Buffer | null): Promise<unknown[]> {
     const expected = countRanges(ranges)
     if (expected === 0) return []
     const seq = ranges.map(({ first, last }) => ({ seq: { $gte: first, $lte: last } }))
@@ -535,7 +568,12 @@ export class AgentStore {
       .sort({ seq: 1 })
       .limit(expected)
       .batchSize(expected)
-    const docs = await cursor.toArray()
+    const sessionId = this.#options.sessionId
+    const docs = (await cursor.toArray()).map((doc) => {
+      if (!isSealed(doc.content)) return doc
+      const { c, m } = open(key, doc.content, { sessionId, place: messagePlace(agentId, doc.seq) }) as SealedMessage
+      return { ...doc, content: c, ...(m !== undefined && { metadata: m }) }
+    })
     if (ranges.length === 1) return docs.map((doc) => decodeMessage(doc))
     const bySeq = new Map(docs.map((doc) => [doc.seq, doc]))
     const out: unknown[] = []
@@ -545,6 +583,17 @@ export class AgentStore {
     }
     return out
   }
+}
+
+/** The authenticated place of a message's sealed content: a ciphertext moved to another message fails. */
+function messagePlace(agentId: string, seq: number): string {
+  return `messages/${agentId}/${seq}`
+}
+
+/** What a message's sealed `content` holds: its content blocks and its metadata (if any). */
+interface SealedMessage {
+  c: Document[]
+  m?: Document
 }
 
 function stateFingerprint(data: Record<string, unknown>, appData: Record<string, unknown>): string {

@@ -15,6 +15,7 @@
 import type { Collection, Document, Filter } from 'mongodb'
 import { StorageOperationError } from '../errors.js'
 import type { SessionCollections } from './collections.js'
+import { DATA_KEY_FIELD } from './crypto/session-key.js'
 import type { CollectionKey } from './schema.js'
 import { isDuplicateKeyError } from './upsert.js'
 
@@ -108,7 +109,12 @@ export async function retireSession(
   const before = { $lt: fence }
   if (!options.dryRun && (doc as { pruning?: unknown }).pruning !== true) {
     // Informational (doctor, operators): the session stays expired whatever this says.
-    await collections.sessions.updateOne({ _id: sessionId, expires_at: fence }, { $set: { pruning: true } })
+    // With encryption, the data key goes first (crypto-shredding): what the rest of the run has not
+    // deleted yet, or a copy of it, can no longer be read.
+    await collections.sessions.updateOne(
+      { _id: sessionId, expires_at: fence },
+      { $set: { pruning: true }, $unset: { [DATA_KEY_FIELD]: '' } },
+    )
   }
 
   /** Lists up to `batchSize` ids matching `filter`, deletes them; repeats until none is left. */

@@ -186,7 +186,7 @@ describe('the packed package in a fresh application', { timeout: 180_000 }, () =
       app,
     )
     expectSuccess(installed, 'npm install')
-    for (const client of ['client-sns', 'client-sqs', 'client-apigatewaymanagementapi']) {
+    for (const client of ['client-sns', 'client-sqs', 'client-apigatewaymanagementapi', 'client-kms']) {
       expect(existsSync(path.join(app, 'node_modules', '@aws-sdk', client))).toBe(false)
     }
 

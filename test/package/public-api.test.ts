@@ -17,6 +17,7 @@ describe('public API', () => {
       'DEFAULT_CLIENT_OPTIONS',
       'DEFAULT_DATABASE_NAME',
       'DatabaseUnavailableError',
+      'DecryptionError',
       'DocumentTooLargeError',
       'LOGGER_NAMESPACE',
       'MAX_FEEDBACK_COMMENT_LENGTH',
@@ -35,6 +36,7 @@ describe('public API', () => {
       'checkDeployment',
       'closeGlobalFactory',
       'configureLogger',
+      'createLocalKeyProvider',
       'createMongoDBSessionManager',
       'createWebSocketConnectionRegistry',
       'deleteSessions',
@@ -47,6 +49,7 @@ describe('public API', () => {
       'pruneExpiredSessions',
       'recountFeedback',
       'relayPendingNotifications',
+      'rotateMasterKey',
       'searchSessions',
       'startOutboxRelay',
       'toOutboxEntry',
@@ -83,10 +86,11 @@ describe('public API', () => {
       new api.DatabaseUnavailableError('timeout', 'x'),
       new api.ConfigurationError('x'),
       new api.ClosedError('x'),
+      new api.DecryptionError('x'),
     ]
     for (const error of errors) expect(error).toBeInstanceOf(api.MongoSessionError)
     // Only an unavailable database is worth retrying as is.
-    expect(errors.map((e) => e.retryable)).toEqual([false, false, false, false, false, true, false, false])
+    expect(errors.map((e) => e.retryable)).toEqual([false, false, false, false, false, true, false, false, false])
     expect(errors.map((e) => e.code)).toEqual([
       'MSM_VALIDATION',
       'MSM_NOT_FOUND',
@@ -96,6 +100,7 @@ describe('public API', () => {
       'MSM_UNAVAILABLE',
       'MSM_CONFIGURATION',
       'MSM_CLOSED',
+      'MSM_DECRYPTION',
     ])
   })
 
@@ -108,7 +113,7 @@ describe('public API', () => {
     expect(pkg.dependencies['@strands-agents/sdk']).toBeUndefined()
     expect(pkg.peerDependencies['@strands-agents/sdk']).toBeDefined()
     expect(pkg.peerDependencies.zod).toBeDefined()
-    for (const client of ['client-sns', 'client-sqs', 'client-apigatewaymanagementapi']) {
+    for (const client of ['client-sns', 'client-sqs', 'client-apigatewaymanagementapi', 'client-kms']) {
       expect(pkg.peerDependenciesMeta[`@aws-sdk/${client}`]).toEqual({ optional: true })
     }
     expect(pkg.engines.node).toBe('>=22')

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto'
+import fc from 'fast-check'
+import { Binary, BSON } from 'mongodb'
+import { describe, expect, it } from 'vitest'
+import { ConfigurationError, DecryptionError } from '../../../errors.js'
+import { encodeValue } from '../../encoding.js'
+import { isSealed, open, seal, SEALED_SUBTYPE } from '../cipher.js'
+import { createLocalKeyProvider } from '../key-provider.js'
+
+const key = randomBytes(32)
+const here = { sessionId: 's-1', place: 'messages/agent/0/content' }
+
+describe('seal / open', () => {
+  it('round-trips any stored value exactly, and the ciphertext holds none of its text', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ minLength: 8 }), (value, marker) => {
+        const stored = encodeValue({ value, marker })
+        const sealed = seal(key, stored, here)
+        expect(isSealed(sealed)).toBe(true)
+        expect(open(key, sealed, here)).toEqual(stored)
+        expect(Buffer.from(sealed.buffer).includes(Buffer.from(marker, 'utf8'))).toBe(false)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('keeps BSON types (media bytes, dates) as an unencrypted read gives them', () => {
+    const value = [{ image: { source: { bytes: new Binary(Buffer.from([1, 2, 3])) } } }, { at: new Date(5) }]
+    expect(open(key, seal(key, value, here), here)).toEqual(value)
+  })
+
+  it('adds a fixed 29 bytes of IV, tag and version to the value', () => {
+    const value = { text: 'hello' }
+    const plain = BSON.serialize({ v: value }).length
+    expect(seal(key, value, here).buffer.length).toBe(plain + 29)
+  })
+
+  it('uses a fresh IV each time: the same value never gives the same ciphertext', () => {
+    const a = Buffer.from(seal(key, 'same', here).buffer)
+    const b = Buffer.from(seal(key, 'same', here).buffer)
+    expect(a.subarray(1, 13).equals(b.subarray(1, 13))).toBe(false)
+  })
+
+  it('gives back values that are not sealed unchanged (data written before encryption)', () => {
+    const plain = [{ text: 'old' }]
+    expect(open(key, plain, here)).toBe(plain)
+    const media = new Binary(Buffer.from('x'))
+    expect(open(null, media, here)).toBe(media)
+  })
+
+  it('rejects every flipped bit, another session, another place and another key with DecryptionError', () => {
+    const sealed = seal(key, { text: 'secret' }, here)
+    const bytes = Buffer.from(sealed.buffer)
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: bytes.length * 8 - 1 }), (bit) => {
+        const tampered = Buffer.from(bytes)
+        tampered[bit >> 3]! ^= 1 << (bit & 7)
+        expect(() => open(key, new Binary(tampered, SEALED_SUBTYPE), here)).toThrow(DecryptionError)
+      }),
+    )
+    expect(() => open(key, sealed, { ...here, sessionId: 's-2' })).toThrow(DecryptionError)
+    expect(() => open(key, sealed, { ...here, place: 'messages/agent/1/content' })).toThrow(DecryptionError)
+    expect(() => open(randomBytes(32), sealed, here)).toThrow(DecryptionError)
+    expect(() => open(null, sealed, here)).toThrow(/no data key/)
+    expect(() => open(key, new Binary(Buffer.alloc(5), SEALED_SUBTYPE), here)).toThrow(DecryptionError)
+  })
+})
+
+describe('createLocalKeyProvider', () => {
+  it('wraps a data key that only the same master key and session unwrap', async () => {
+    const master = randomBytes(32)
+    const provider = createLocalKeyProvider(master)
+    const { plaintext, wrapped } = await provider.generateDataKey('s-1')
+    expect(plaintext).toHaveLength(32)
+    expect(wrapped.includes(plaintext)).toBe(false)
+    expect(await provider.unwrapDataKey('s-1', wrapped)).toEqual(plaintext)
+    // The same key given as hex or base64 text (e.g. an environment variable).
+    expect(await createLocalKeyProvider(master.toString('hex')).unwrapDataKey('s-1', wrapped)).toEqual(plaintext)
+    expect(await createLocalKeyProvider(master.toString('base64')).unwrapDataKey('s-1', wrapped)).toEqual(plaintext)
+    await expect(provider.unwrapDataKey('s-2', wrapped)).rejects.toBeInstanceOf(DecryptionError)
+    await expect(createLocalKeyProvider(randomBytes(32)).unwrapDataKey('s-1', wrapped)).rejects.toBeInstanceOf(
+      DecryptionError,
+    )
+    const tampered = Buffer.from(wrapped)
+    tampered[tampered.length - 1]! ^= 1
+    await expect(provider.unwrapDataKey('s-1', tampered)).rejects.toBeInstanceOf(DecryptionError)
+  })
+
+  it('unwraps keys of a previous master key, and wraps under the current one', async () => {
+    const old = randomBytes(32)
+    const { plaintext, wrapped } = await createLocalKeyProvider(old).generateDataKey('s-1')
+    const rotated = createLocalKeyProvider(randomBytes(32), { previousKeys: [old] })
+    expect(await rotated.unwrapDataKey('s-1', wrapped)).toEqual(plaintext)
+    const rewrapped = await rotated.wrapDataKey('s-1', plaintext)
+    await expect(createLocalKeyProvider(old).unwrapDataKey('s-1', rewrapped)).rejects.toBeInstanceOf(DecryptionError)
+  })
+
+  it('accepts only 32-byte master keys', () => {
+    expect(() => createLocalKeyProvider(randomBytes(16))).toThrow(ConfigurationError)
+    expect(() => createLocalKeyProvider('too short')).toThrow(ConfigurationError)
+    expect(() => createLocalKeyProvider(42 as never)).toThrow(ConfigurationError)
+  })
+})

@@ -1,0 +1,125 @@
+/**
+ * The data key of one session, as a manager holds it: read with the session document (no extra
+ * command), created in the write that creates the session document, and installed on an older
+ * session (written before encryption was turned on) by one conditional update. Unwrapped keys are
+ * kept for the manager's lifetime, so a provider with I/O (KMS) is asked once per session and manager.
+ */
+import { Binary, type Collection, type Document } from 'mongodb'
+import { DecryptionError } from '../../errors.js'
+import type { SessionDocument } from '../schema.js'
+import type { KeyProvider } from './key-provider.js'
+
+/** Field of the session document holding the wrapped data key. Deleting it shreds the session. */
+export const DATA_KEY_FIELD = 'data_key'
+
+/** The stored form of a wrapped data key. */
+export interface StoredDataKey {
+  provider: string
+  wrapped: Binary
+  created_at: Date
+}
+
+export class SessionKey {
+  readonly #provider: KeyProvider
+  readonly #sessions: Collection<SessionDocument>
+  readonly #sessionId: string
+  /** `undefined`: not known yet; `null`: the stored session has none. */
+  #key: Promise<Buffer | null> | undefined
+  /** The wrapped form (base64) `#key` was unwrapped from, when it was read from the database. */
+  #wrapped: string | null = null
+
+  constructor(provider: KeyProvider, sessions: Collection<SessionDocument>, sessionId: string) {
+    this.#provider = provider
+    this.#sessions = sessions
+    this.#sessionId = sessionId
+  }
+
+  /** Forgets the key (the session was retired or deleted: a new session document gets a new key). */
+  forget(): void {
+    this.#key = undefined
+    this.#wrapped = null
+  }
+
+  /** Learns the key from a session document read with `{ data_key: 1 }` in its projection. */
+  async fromDocument(doc: Document | null): Promise<Buffer | null> {
+    const stored = doc?.[DATA_KEY_FIELD] as StoredDataKey | undefined
+    // The same wrapped key as last time: no second unwrap (a KMS provider would make a request).
+    const wrapped = stored?.wrapped instanceof Binary ? Buffer.from(stored.wrapped.buffer).toString('base64') : null
+    if (this.#key && wrapped !== null && wrapped === this.#wrapped) return this.#key
+    const key = stored ? this.#unwrap(stored) : Promise.resolve(null)
+    this.#key = key
+    this.#wrapped = wrapped
+    key.catch(() => {
+      if (this.#key === key) this.#key = undefined
+    })
+    return key
+  }
+
+  /**
+   * A fresh wrapped key to put in the `$setOnInsert` of the write that may create the session
+   * document; `created()` adopts it once that write reports it created the document.
+   */
+  async forInsert(): Promise<{ fields: Document; created: () => void }> {
+    const { plaintext, wrapped } = await this.#provider.generateDataKey(this.#sessionId)
+    return {
+      fields: { [DATA_KEY_FIELD]: this.#stored(wrapped) },
+      created: () => {
+        this.#key = Promise.resolve(plaintext)
+        this.#wrapped = wrapped.toString('base64')
+      },
+    }
+  }
+
+  /** The key to encrypt with: known, else read, else installed (one conditional update). */
+  async forWrite(): Promise<Buffer> {
+    const known = this.#key ? await this.#key : null
+    if (known) return known
+    const read = await this.fromDocument(
+      await this.#sessions.findOne({ _id: this.#sessionId }, { projection: { [DATA_KEY_FIELD]: 1 } }),
+    )
+    if (read) return read
+    const { plaintext, wrapped } = await this.#provider.generateDataKey(this.#sessionId)
+    const result = await this.#sessions.updateOne(
+      { _id: this.#sessionId, [DATA_KEY_FIELD]: { $exists: false } },
+      { $set: { [DATA_KEY_FIELD]: this.#stored(wrapped) } },
+    )
+    if (result.modifiedCount === 1) {
+      this.#key = Promise.resolve(plaintext)
+      this.#wrapped = wrapped.toString('base64')
+      return plaintext
+    }
+    // Another writer installed one first (or the session document is gone): use what is stored.
+    const again = await this.fromDocument(
+      await this.#sessions.findOne({ _id: this.#sessionId }, { projection: { [DATA_KEY_FIELD]: 1 } }),
+    )
+    if (!again) throw new DecryptionError(`session '${this.#sessionId}': no data key could be stored`)
+    return again
+  }
+
+  /** The key to decrypt with, `null` when the session has none (plaintext, or shredded). */
+  async forRead(): Promise<Buffer | null> {
+    if (this.#key) return this.#key
+    return this.fromDocument(
+      await this.#sessions.findOne({ _id: this.#sessionId }, { projection: { [DATA_KEY_FIELD]: 1 } }),
+    )
+  }
+
+  #stored(wrapped: Buffer): StoredDataKey {
+    return { provider: this.#provider.kind, wrapped: new Binary(wrapped), created_at: new Date() }
+  }
+
+  #unwrap(stored: StoredDataKey): Promise<Buffer> {
+    if (!(stored.wrapped instanceof Binary)) {
+      return Promise.reject(new DecryptionError(`session '${this.#sessionId}': the stored data key is malformed`))
+    }
+    if (stored.provider !== this.#provider.kind) {
+      return Promise.reject(
+        new DecryptionError(
+          `session '${this.#sessionId}': its data key is wrapped by a '${stored.provider}' provider, ` +
+            `not '${this.#provider.kind}'`,
+        ),
+      )
+    }
+    return this.#provider.unwrapDataKey(this.#sessionId, Buffer.from(stored.wrapped.buffer))
+  }
+}
