@@ -1,7 +1,7 @@
 /** The dashboard: usage, latency and feedback per day over a date range, drawn with uPlot. */
 import uPlot from 'uplot'
 import { api, type Json } from './api.js'
-import { h, replace } from './dom.js'
+import { h, replace, table } from './dom.js'
 
 type Dashboard = Json<Awaited<ReturnType<typeof api.dashboard>>>
 type Day = Dashboard['days'][number]
@@ -64,29 +64,10 @@ function numbersTable(id: string, headers: string[], rows: (string | number)[][]
     'details',
     { class: 'numbers' },
     h('summary', {}, 'Numbers'),
-    h(
-      'table',
-      { class: 'list', id },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          headers.map((t) => h('th', {}, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        rows.map((r) =>
-          h(
-            'tr',
-            {},
-            r.map((c) => h('td', {}, String(c))),
-          ),
-        ),
-      ),
+    table(
+      headers,
+      rows.map((r) => r.map(String)),
+      id,
     ),
   )
 }

@@ -49,3 +49,31 @@ export function formatBytes(bytes: number | null): string {
 export function compactJson(value: unknown): string {
   return JSON.stringify(value) ?? ''
 }
+
+/** A `list` table: a header row, then one row per entry; every cell goes in as text or an element. */
+export function table(headers: string[], rows: Child[][], id?: string): HTMLElement {
+  return h(
+    'table',
+    { class: 'list', id },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headers.map((t) => h('th', {}, t)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((cells) =>
+        h(
+          'tr',
+          {},
+          cells.map((c) => h('td', {}, c)),
+        ),
+      ),
+    ),
+  )
+}

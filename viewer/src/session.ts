@@ -1,7 +1,7 @@
 /** One session: transcript, metadata, feedback timeline, metrics, guardrail events, notification delivery. */
 import type { ViewBlock } from '../../src/cli/viewer/blocks.js'
 import { api, type Json } from './api.js'
-import { formatBytes, formatDate, h, replace, type Child } from './dom.js'
+import { formatBytes, formatDate, h, replace, table, type Child } from './dom.js'
 
 type View = Json<Awaited<ReturnType<typeof api.session>>>
 type Message = View['messages'][number]
@@ -81,33 +81,6 @@ function message(m: Message, marks: GuardrailMarks): HTMLElement {
 
 function section(title: string, id: string, ...children: (Child | Child[])[]): HTMLElement {
   return h('section', { class: 'panel', id }, h('h2', {}, title), ...children)
-}
-
-function table(headers: string[], rows: Child[][], id?: string): HTMLElement {
-  return h(
-    'table',
-    { class: 'list', id },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        headers.map((t) => h('th', {}, t)),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      rows.map((cells) =>
-        h(
-          'tr',
-          {},
-          cells.map((c) => h('td', {}, c)),
-        ),
-      ),
-    ),
-  )
 }
 
 export async function renderSession(root: HTMLElement, sessionId: string): Promise<void> {
