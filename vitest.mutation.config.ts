@@ -1,7 +1,7 @@
 /**
  * The project's vitest config for mutation runs (`npm run test:mutation`): the unit and integration
- * tiers as they are, and of the slow tier only the files that run the library in the test process
- * (the others run it in child processes, where no mutant is active, or take minutes per run).
+ * tiers, and of the slow tier the files that run the library in the test process. Files that run it
+ * in child processes (where no mutant is active) or take minutes per run are left out.
  */
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 import project from './vitest.config.js'
@@ -13,13 +13,19 @@ const tier = (name: string) => {
   return found
 }
 const slow = tier('slow')
+const integration = tier('integration')
+/** Integration files whose library code runs in child processes. */
+const childProcesses = ['test/aws/bundle.test.ts', 'test/cli/local-server.test.ts']
 
 export default defineConfig({
   test: {
     ...project.test,
     projects: [
       tier('unit'),
-      tier('integration'),
+      {
+        ...integration,
+        test: { ...integration.test, exclude: [...(integration.test?.exclude ?? []), ...childProcesses] },
+      },
       {
         ...slow,
         test: {
