@@ -12,7 +12,9 @@ import type { AnyBulkWriteOperation, Document, IndexDescription } from 'mongodb'
 import { ValidationError } from '../errors.js'
 import type { Metadata } from '../model/types.js'
 import type { SessionCollections } from '../storage/collections.js'
-import { DATA_KEY_FIELD } from '../storage/crypto/session-key.js'
+import { DATA_KEY_FIELD, SessionKey } from '../storage/crypto/session-key.js'
+import type { KeyProvider } from '../storage/crypto/key-provider.js'
+import { hasSealedMetadata, openMetadata } from '../storage/crypto/sealed-metadata.js'
 import { decodeValue, encodeValue, escapeKey } from '../storage/encoding.js'
 import type { SessionDocument, StorageDocument } from '../storage/schema.js'
 import { validateIdentifier } from '../validation/identifiers.js'
@@ -56,6 +58,11 @@ export interface CatalogueOptions {
   metadataFields?: readonly string[]
   /** @internal The instant expired sessions are judged at (tests); default now. */
   now?: Date
+  /**
+   * Opens the metadata values of encrypted sessions (one key unwrap per listed encrypted session:
+   * with KMS, one `Decrypt` each). Without it, sealed values are returned as stored (BSON Binary).
+   */
+  keyProvider?: KeyProvider | null
 }
 
 /** Token totals of a session (every agent, every invocation). */
@@ -216,13 +223,11 @@ async function querySessions(
     clauses.push({ $or: [{ updated_at: { $lt: updated } }, { updated_at: updated, _id: { $lt: position.i } }] })
   }
   const docs = await collections.sessions
-    .find(and(clauses), {
-      projection: SUMMARY_PROJECTION,
-    })
+    .find(and(clauses), { projection: summaryProjection(options.keyProvider) })
     .sort({ updated_at: -1, _id: -1 })
     .limit(limit + 1)
     .toArray()
-  const items: SessionSummary[] = docs.slice(0, limit).map(toSummary)
+  const items: SessionSummary[] = await toSummaries(collections, docs.slice(0, limit), options.keyProvider)
   const last = docs[limit - 1]
   const nextCursor =
     docs.length > limit && last
@@ -248,6 +253,29 @@ export const SUMMARY_PROJECTION = {
   'metrics.output_tokens': 1,
   'metrics.total_tokens': 1,
 } as const
+
+/** {@link SUMMARY_PROJECTION}, with the data key when sealed metadata is to be opened. */
+export function summaryProjection(keyProvider: KeyProvider | null | undefined): Document {
+  return keyProvider ? { ...SUMMARY_PROJECTION, [DATA_KEY_FIELD]: 1 } : SUMMARY_PROJECTION
+}
+
+/**
+ * Session documents (read with {@link summaryProjection}) as listing items, their sealed metadata
+ * values opened with the session's data key when a key provider is given.
+ */
+export async function toSummaries(
+  collections: SessionCollections,
+  docs: (Partial<SessionDocument> & { _id: string })[],
+  keyProvider: KeyProvider | null | undefined,
+): Promise<SessionSummary[]> {
+  return Promise.all(
+    docs.map(async (doc) => {
+      if (!keyProvider || !hasSealedMetadata(doc.metadata)) return toSummary(doc)
+      const key = await new SessionKey(keyProvider, collections.sessions, doc._id).fromDocument(doc)
+      return toSummary({ ...doc, metadata: openMetadata(key, doc._id, doc.metadata) as Document })
+    }),
+  )
+}
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0

@@ -11,7 +11,7 @@
 import type { Document } from 'mongodb'
 import { StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
-import { toOutboxEntry } from '../notifications/outbox.js'
+import { outboxPlace, toOutboxEntry } from '../notifications/outbox.js'
 import type { Feedback, FeedbackRating } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
@@ -23,6 +23,8 @@ import { uuidv7 } from '../model/ids.js'
 import { sessionSkeleton } from './session-skeleton.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
 import { expiryFields, isExpired, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
+import { isSealed, open } from '../storage/crypto/cipher.js'
+import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
 
 /** Name of the counter for a rating. */
 export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
@@ -40,6 +42,13 @@ export interface FeedbackContext {
   /** The session's user, written when a write creates the session; immutable afterwards. */
   userId?: string | null
   onStoredUserId?: (stored: string | null | undefined) => void
+  /** Encryption on: the comment and the outbox payloads are sealed under the session's key. */
+  crypto?: SessionCrypto
+}
+
+/** Where a sealed feedback comment lives: part of its authenticated data. */
+function commentPlace(feedbackId: string): string {
+  return `feedback/${feedbackId}/comment`
 }
 
 /** Per-rating counts. */
@@ -82,7 +91,8 @@ export function toFeedback(doc: FeedbackDocument): Feedback {
     id: doc._id,
     sessionId: doc.session_id,
     rating: doc.rating,
-    comment: doc.comment,
+    // Opened by the readers that hold the key; keyless tools (the CLI) get a sealed comment as stored.
+    comment: doc.comment as string | null,
     messageId: doc.message_id,
     agentId: doc.agent_id,
     userId: doc.user_id,
@@ -93,10 +103,18 @@ export function toFeedback(doc: FeedbackDocument): Feedback {
 /** Storage operation of `addFeedback`. */
 export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: HookCall): Promise<Feedback> {
   const valid = validateFeedbackInput(input)
+  // With encryption the session is made live and keyed first: the comment is sealed under the key
+  // of the session the feedback ends up in.
+  const key = ctx.crypto ? await ctx.crypto.writeKey() : null
   const now = ctx.expiry.now()
   const pending = call.takePending()
+  const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification))) : []
+  const id = uuidv7()
+  if (key && ctx.crypto) {
+    for (const entry of entries) entry.payload = ctx.crypto.seal(key, entry.payload, outboxPlace(entry.event_id))
+  }
   const doc: FeedbackDocument = {
-    _id: uuidv7(),
+    _id: id,
     session_id: ctx.sessionId,
     rating: valid.rating,
     comment: valid.comment,
@@ -104,11 +122,14 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
     agent_id: valid.agentId,
     user_id: valid.userId,
     created_at: now,
-    ...(ctx.durable &&
-      pending.length > 0 && { outbox: pending.map((p) => (p.entry = toOutboxEntry(p.notification) as Document)) }),
+    ...(entries.length > 0 && { outbox: entries as Document[] }),
   }
+  const stored: FeedbackDocument =
+    key && ctx.crypto && valid.comment !== null
+      ? { ...doc, comment: ctx.crypto.seal(key, valid.comment, commentPlace(id)) }
+      : doc
   try {
-    await ctx.collections.feedback.insertOne(doc)
+    await ctx.collections.feedback.insertOne(stored)
   } catch (error) {
     throw new StorageOperationError(`feedback insert failed for session '${ctx.sessionId}'`, { cause: error })
   }
@@ -151,11 +172,16 @@ async function bumpCounts(ctx: FeedbackContext, counter: keyof FeedbackCounts, n
   }
 }
 
-/** Feedback of the session, oldest first, keyset-paged on the time-ordered id. */
+/**
+ * Feedback of the session, oldest first, keyset-paged on the time-ordered id. Sealed comments are
+ * opened with `crypto`; `null` (a reader configured without encryption) makes a sealed comment a
+ * `DecryptionError`; without the argument (keyless tools) sealed comments are returned as stored.
+ */
 export async function loadFeedbackPage(
   collections: SessionCollections,
   sessionId: string,
   options: FeedbackPageOptions = {},
+  crypto?: SessionCrypto | null,
 ): Promise<FeedbackPage> {
   const limit = pageLimit(options.limit)
   const after = options.cursor ? decodeCursor(options.cursor, 'feedback') : undefined
@@ -170,7 +196,16 @@ export async function loadFeedbackPage(
     .limit(limit + 1)
     .toArray()
   const more = docs.length > limit
-  const items = docs.slice(0, limit).map(toFeedback)
+  const page = docs.slice(0, limit)
+  if (crypto !== undefined && page.some((doc) => isSealed(doc.comment))) {
+    const key = crypto ? await crypto.readKey() : null
+    for (const doc of page) {
+      if (isSealed(doc.comment)) {
+        doc.comment = openWith(crypto, key, sessionId, doc.comment, commentPlace(doc._id)) as string
+      }
+    }
+  }
+  const items = page.map(toFeedback)
   const last = items.at(-1)
   return { items, nextCursor: more && last ? encodeCursor('feedback', { id: last.id }) : null }
 }
@@ -209,4 +244,14 @@ async function countFeedbackByRating(collections: SessionCollections, sessionId:
   for (const group of groups) counts[ratingCounter(group._id)] += group.n
   await collections.sessions.updateOne({ _id: sessionId }, { $set: { feedback_counts: counts } })
   return counts
+}
+
+function openWith(
+  crypto: SessionCrypto | null,
+  key: Buffer | null,
+  sessionId: string,
+  value: unknown,
+  place: string,
+): unknown {
+  return crypto ? crypto.open(key, value, place) : open(null, value, { sessionId, place })
 }

@@ -13,6 +13,8 @@ import { decodeCursor, encodeCursor } from './cursor.js'
 import { pageLimit } from './feedback.js'
 import { uuidv7 } from '../model/ids.js'
 import { ValidationError } from '../errors.js'
+import { isSealed, open } from '../storage/crypto/cipher.js'
+import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
 
 /** Policy name → triggered entries, e.g. `{ contentPolicy: ['HATE/HIGH'], topicPolicy: ['Investments/BLOCKED'] }`. */
 export type PoliciesTriggered = Record<string, string[]>
@@ -167,13 +169,23 @@ export interface GuardrailEventPage {
   nextCursor: string | null
 }
 
-/** Inserts one event (the caller catches and logs: recording must never break the redaction). */
+/** Where a sealed policy summary lives: part of its authenticated data. */
+function policiesPlace(eventId: string): string {
+  return `guardrail_events/${eventId}/policies_triggered`
+}
+
+/**
+ * Inserts one event (the caller catches and logs: recording must never break the redaction). With
+ * `seal` (encryption on), the policy summary is sealed: word-policy entries quote the user's words.
+ */
 export async function insertGuardrailEvent(
   collections: SessionCollections,
   event: Omit<GuardrailEvent, 'id' | 'createdAt'>,
+  seal?: { crypto: SessionCrypto; key: Buffer },
 ): Promise<GuardrailEvent> {
-  const doc: GuardrailEventDocument = {
-    _id: uuidv7(),
+  const id = uuidv7()
+  const doc: GuardrailEventDocument & { policies_triggered: PoliciesTriggered | null } = {
+    _id: id,
     session_id: event.sessionId,
     agent_id: event.agentId,
     message_tracking_id: event.messageTrackingId,
@@ -183,11 +195,16 @@ export async function insertGuardrailEvent(
     policies_triggered: event.policiesTriggered,
     created_at: new Date(),
   }
-  await collections.guardrailEvents.insertOne(doc)
+  const policies = doc.policies_triggered
+  await collections.guardrailEvents.insertOne(
+    seal && policies !== null
+      ? { ...doc, policies_triggered: seal.crypto.seal(seal.key, policies, policiesPlace(id)) }
+      : doc,
+  )
   return fromDoc(doc)
 }
 
-function fromDoc(doc: GuardrailEventDocument): GuardrailEvent {
+function fromDoc(doc: GuardrailEventDocument & { policies_triggered: PoliciesTriggered | null }): GuardrailEvent {
   return {
     id: doc._id,
     sessionId: doc.session_id,
@@ -201,11 +218,15 @@ function fromDoc(doc: GuardrailEventDocument): GuardrailEvent {
   }
 }
 
-/** Guardrail events of a session, oldest first, keyset-paged. */
+/**
+ * Guardrail events of a session, oldest first, keyset-paged. Sealed policy summaries are opened
+ * with `crypto`; `null` (a reader configured without encryption) makes one a `DecryptionError`.
+ */
 export async function loadGuardrailEvents(
   collections: SessionCollections,
   sessionId: string,
   options: { limit?: number; cursor?: string | null; agentId?: string } = {},
+  crypto: SessionCrypto | null = null,
 ): Promise<GuardrailEventPage> {
   const limit = pageLimit(options.limit)
   const filter: Document = { session_id: sessionId }
@@ -223,7 +244,15 @@ export async function loadGuardrailEvents(
     .sort({ _id: 1 })
     .limit(limit + 1)
     .toArray()
-  const items = docs.slice(0, limit).map(fromDoc)
+  const page = docs.slice(0, limit)
+  const key = crypto && page.some((doc) => isSealed(doc.policies_triggered)) ? await crypto.readKey() : null
+  const items = page.map((doc) => {
+    const place = policiesPlace(doc._id)
+    const policies = crypto
+      ? crypto.open(key, doc.policies_triggered, place)
+      : open(null, doc.policies_triggered, { sessionId, place })
+    return fromDoc({ ...doc, policies_triggered: policies as PoliciesTriggered | null })
+  })
   const last = items.at(-1)
   return {
     items,

@@ -13,7 +13,7 @@
  *   entries (`$push: { outbox: { $each } }`) registered by hooks before the write.
  */
 import type { Document, UpdateFilter } from 'mongodb'
-import { StorageOperationError, ValidationError } from '../errors.js'
+import { MongoSessionError, StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
 import { toOutboxEntry } from '../notifications/outbox.js'
 import type { Metadata, MetadataValue } from '../model/types.js'
@@ -29,6 +29,9 @@ import {
 } from '../validation/metadata.js'
 import { sessionSkeleton } from './session-skeleton.js'
 import { expiryFields, isExpired, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
+import { hasSealedMetadata, openMetadata, sealMetadataValue } from '../storage/crypto/sealed-metadata.js'
+import { KEY_PROJECTION, type SessionCrypto } from '../storage/crypto/session-crypto.js'
+import { outboxPlace } from '../notifications/outbox.js'
 
 /** What the metadata operations need to know about their session. */
 export interface MetadataContext {
@@ -44,6 +47,10 @@ export interface MetadataContext {
   userId?: string | null
   /** Called with the stored user id after each write (immutability check). */
   onStoredUserId?: (stored: string | null | undefined) => void
+  /** Encryption on: values (outside `clearPaths`) and outbox payloads are sealed under the session's key. */
+  crypto?: SessionCrypto
+  /** Escaped path segments of the declared metadata fields: stored in clear, to stay queryable. */
+  clearPaths?: readonly (readonly string[])[]
 }
 
 /** The MongoDB path of a validated metadata key: every segment escaped like keys inside values. */
@@ -54,6 +61,14 @@ export function metadataFieldPath(path: MetadataPath): string {
 function decodeMetadata(stored: unknown): Metadata {
   if (stored === null || stored === undefined || typeof stored !== 'object') return {}
   return decodeValue(stored) as Metadata
+}
+
+/** The metadata of a session document; sealed values are opened with `key`, or the key `doc` holds. */
+async function metadataOf(ctx: MetadataContext, doc: Document | null, key?: Buffer): Promise<Metadata> {
+  const stored: unknown = doc?.metadata
+  if (!hasSealedMetadata(stored)) return decodeMetadata(stored)
+  const opener = key ?? (ctx.crypto ? await ctx.crypto.readKey(doc) : null)
+  return decodeMetadata(openMetadata(opener, ctx.sessionId, stored))
 }
 
 /** Reads the value at `segments` of a decoded metadata object (own properties only). */
@@ -70,12 +85,17 @@ function lookup(metadata: Metadata, segments: string[]): { found: boolean; value
 }
 
 async function readStoredMetadata(ctx: MetadataContext): Promise<Metadata> {
+  return (await readSession(ctx)).metadata
+}
+
+/** The session's metadata, and the document read (with its data key, when encrypting). */
+async function readSession(ctx: MetadataContext): Promise<{ metadata: Metadata; doc: Document | null }> {
   const doc = await ctx.collections.sessions.findOne(
     { _id: ctx.sessionId },
-    { projection: { metadata: 1, expires_at: 1 } },
+    { projection: { metadata: 1, expires_at: 1, ...(ctx.crypto && KEY_PROJECTION) } },
   )
-  if (isExpired(doc, ctx.expiry.now())) return {}
-  return decodeMetadata(doc?.metadata)
+  if (isExpired(doc, ctx.expiry.now())) return { metadata: {}, doc }
+  return { metadata: await metadataOf(ctx, doc), doc }
 }
 
 /**
@@ -141,9 +161,17 @@ async function upsertSession(
   }
 }
 
-function outboxPush(ctx: MetadataContext, call: HookCall) {
+/**
+ * Takes the notifications hooks registered for this write. Durable ones become outbox entries of the
+ * write, their payloads sealed when a key is given (`key` is asked for only when there are some).
+ */
+async function outboxPush(ctx: MetadataContext, call: HookCall, key: () => Promise<Buffer | null>) {
   const pending = call.takePending()
   const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification))) : []
+  const sealWith = entries.length > 0 && ctx.crypto ? await key() : null
+  if (sealWith && ctx.crypto) {
+    for (const entry of entries) entry.payload = ctx.crypto.seal(sealWith, entry.payload, outboxPlace(entry.event_id))
+  }
   return { pending, push: entries.length > 0 ? { $push: { outbox: { $each: entries } } } : {} }
 }
 
@@ -165,7 +193,7 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
     call.takePending()
     return readStoredMetadata(ctx)
   }
-  const current = await readStoredMetadata(ctx)
+  const { metadata: current, doc: read } = await readSession(ctx)
   const total = simulateUpdate(current, validated.entries)
   if (total > METADATA_LIMITS.maxTotalBytes) {
     throw new ValidationError(
@@ -173,10 +201,21 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
       { field: 'metadata' },
     )
   }
+  // With encryption, the session is made live and keyed before anything is sealed.
+  const key = ctx.crypto ? await ctx.crypto.writeKey(read) : undefined
   const now = ctx.expiry.now()
   const set: Document = { updated_at: now, ...expiryFields(ctx.expiry, now) }
-  for (const { path, value } of validated.entries) set[metadataFieldPath(path)] = encodeValue(value)
-  const { pending, push } = outboxPush(ctx, call)
+  for (const { path, value } of validated.entries) {
+    const segments = path.segments.map(escapeKey)
+    set[`metadata.${segments.join('.')}`] = key
+      ? sealMetadataValue(
+          { key, sessionId: ctx.sessionId, clearPaths: ctx.clearPaths ?? [] },
+          segments,
+          encodeValue(value),
+        )
+      : encodeValue(value)
+  }
+  const { pending, push } = await outboxPush(ctx, call, async () => key ?? null)
   const update = {
     $set: set,
     $setOnInsert: sessionSkeleton(
@@ -191,7 +230,7 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
   log.debug({ session_id: ctx.sessionId, keys: validated.entries.map((e) => e.path.key) }, 'metadata update')
   const doc = await upsertSession(ctx, update, 'metadata update', now)
   committed(ctx, call, pending, doc)
-  return decodeMetadata(doc?.metadata)
+  return metadataOf(ctx, doc, key)
 }
 
 /** Storage operation of `deleteMetadata`: removes `keys` and returns the session's metadata afterwards. */
@@ -207,7 +246,7 @@ export async function storeMetadataDelete(ctx: MetadataContext, input: unknown, 
   const now = ctx.expiry.now()
   const unset: Document = {}
   for (const path of effective) unset[metadataFieldPath(path)] = ''
-  const { pending, push } = outboxPush(ctx, call)
+  const { pending, push } = await outboxPush(ctx, call, () => ctx.crypto!.writeKey())
   const update = {
     $unset: unset,
     $set: { updated_at: now, ...expiryFields(ctx.expiry, now) },
@@ -223,7 +262,7 @@ export async function storeMetadataDelete(ctx: MetadataContext, input: unknown, 
   log.debug({ session_id: ctx.sessionId, keys: effective.map((p) => p.key) }, 'metadata delete')
   const doc = await upsertSession(ctx, update, 'metadata delete', now)
   committed(ctx, call, pending, doc)
-  return decodeMetadata(doc?.metadata)
+  return metadataOf(ctx, doc)
 }
 
 /**
@@ -241,6 +280,7 @@ export async function loadMetadata(
   try {
     metadata = await readStoredMetadata(ctx)
   } catch (error) {
+    if (error instanceof MongoSessionError) throw error
     throw new StorageOperationError(`metadata read failed for session '${ctx.sessionId}'`, { cause: error })
   }
   call.dispatch(pending, null)

@@ -30,9 +30,11 @@ import type {
 import type { FeedbackHook, MetadataHook } from '../hooks/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import type { SessionKey } from '../storage/crypto/session-key.js'
+import { SessionCrypto } from '../storage/crypto/session-crypto.js'
+import { escapeKey } from '../storage/encoding.js'
 import { toFeedbackInput, validateFeedbackInput } from '../validation/feedback.js'
 import { validateIdentifier } from '../validation/identifiers.js'
-import { validateMetadataKeys, validateMetadataUpdate } from '../validation/metadata.js'
+import { validateMetadataKey, validateMetadataKeys, validateMetadataUpdate } from '../validation/metadata.js'
 import {
   loadAgentConfig,
   loadAgents,
@@ -114,6 +116,8 @@ export class SessionData {
   readonly #metadataCtx: MetadataContext
   readonly #feedbackCtx: FeedbackContext
   readonly #sessionKey: SessionKey | undefined
+  /** Encryption on: seals and opens this session's values under its data key. */
+  readonly crypto: SessionCrypto | undefined
 
   constructor(options: SessionDataOptions) {
     this.sessionId = validateIdentifier(options.sessionId, 'sessionId')
@@ -134,6 +138,15 @@ export class SessionData {
     this.#dispatcher = options.dispatcher
     this.#manager = options.manager
     this.#sessionKey = options.sessionKey
+    this.crypto = options.sessionKey
+      ? new SessionCrypto({
+          sessionId: this.sessionId,
+          key: options.sessionKey,
+          sessions: this.collections.sessions,
+          expiry: this.expiry,
+          createSession: () => this.ensureSession(),
+        })
+      : undefined
     const onStoredApplicationName = applicationNameChecker(this.sessionId, appName)
     this.#metadataCtx = {
       collections: this.collections,
@@ -144,6 +157,11 @@ export class SessionData {
       onStoredApplicationName,
       userId: this.userId,
       onStoredUserId: immutableFieldChecker(this.sessionId, this.userId, 'user id'),
+      ...(this.crypto && {
+        crypto: this.crypto,
+        // Declared fields stay in clear: listings filter on them, through their indexes.
+        clearPaths: this.metadataFields.map((field) => validateMetadataKey(field).segments.map(escapeKey)),
+      }),
     }
     this.#feedbackCtx = { ...this.#metadataCtx }
   }
@@ -222,7 +240,7 @@ export class SessionData {
 
   /** Feedback of this session, oldest first, keyset-paged (`limit` 1–500, default 50). */
   getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
-    return loadFeedbackPage(this.collections, this.sessionId, options)
+    return loadFeedbackPage(this.collections, this.sessionId, options, this.crypto ?? null)
   }
 
   /** Per-rating feedback counts kept on the session (zeros when the session does not exist). */
@@ -264,7 +282,7 @@ export class SessionData {
   getGuardrailEvents(
     options: { limit?: number; cursor?: string | null; agentId?: string } = {},
   ): Promise<GuardrailEventPage> {
-    return loadGuardrailEvents(this.collections, this.sessionId, options)
+    return loadGuardrailEvents(this.collections, this.sessionId, options, this.crypto ?? null)
   }
 
   /** The stored application name, or `null` (not set, or no session). */

@@ -7,12 +7,13 @@
  * with the same event id (the FIFO deduplication id, and the `event_id` message attribute).
  */
 import type { Collection, Document } from 'mongodb'
-import { ConfigurationError } from '../errors.js'
+import { ConfigurationError, DecryptionError } from '../errors.js'
 import { describeError, log } from '../logging.js'
 import {
   claimOutbox,
   findPendingOutboxDocuments,
   fromOutboxEntry,
+  isSealedEntry,
   markDelivered,
   markFailed,
   OutboxEntryError,
@@ -22,6 +23,9 @@ import {
 } from './outbox.js'
 import type { NotificationSender } from '../model/types.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
+import type { KeyProvider } from '../storage/crypto/key-provider.js'
+import { SessionKey } from '../storage/crypto/session-key.js'
+import type { SessionDocument } from '../storage/schema.js'
 import { backoffCeiling, sendWithTimeout } from './send.js'
 
 /** A collection whose documents carry an `outbox` array (`sessions`, `feedback`). */
@@ -49,6 +53,13 @@ export interface RelayOptions {
   sendTimeoutMs?: number
   /** Clock (tests move it forward to make fresh entries due). */
   now?: () => Date
+  /**
+   * Encrypted sessions store their notifications' payloads sealed: the relay opens them with the
+   * session's data key, read from the `sessions` collection (`sessions`, default: the collection
+   * given as `collections.sessions`, or the listed one named like it) and unwrapped by `keyProvider`.
+   * Without it, sealed entries are left pending (and logged) for a relay that has the key.
+   */
+  encryption?: { keyProvider: KeyProvider; sessions?: OutboxCollection }
 }
 
 /** Outcome of one relay pass. */
@@ -74,6 +85,7 @@ async function relayOnce(options: RelayOptions): Promise<RelayResult> {
     ? (options.collections as readonly OutboxCollection[])
     : Object.values(options.collections as Record<string, OutboxCollection>)
   const senders = senderMap(options.senders)
+  const keys = options.encryption ? sessionKeys(options.encryption, options.collections) : null
   const now = options.now ?? (() => new Date())
   const concurrency = Math.max(1, options.concurrency ?? 4)
   const result: RelayResult = { documents: 0, delivered: 0, failed: 0, deferred: 0 }
@@ -89,7 +101,7 @@ async function relayOnce(options: RelayOptions): Promise<RelayResult> {
         const claim = await claimOutbox(collection, id, { leaseMs: options.leaseMs ?? 60_000, now: now() })
         if (!claim) return
         result.documents += 1
-        await deliverClaim(collection, claim, senders, options, now, result)
+        await deliverClaim(collection, claim, senders, keys, options, now, result)
       })
     }
   }
@@ -101,6 +113,7 @@ async function deliverClaim(
   collection: OutboxCollection,
   claim: ClaimedOutbox,
   senders: Map<string, NotificationSender>,
+  keys: SessionKeys | null,
   options: RelayOptions,
   now: () => Date,
   result: RelayResult,
@@ -110,7 +123,7 @@ async function deliverClaim(
     // Entries are in write order; a not-yet-due entry still belongs to its writer, and so do later ones.
     if (!(entry.due_at instanceof Date) || entry.due_at.getTime() > now().getTime()) break
     const fields = { session_id: entry.session_id, channel: entry.channel, event_id: entry.event_id }
-    const outcome = await sendEntry(entry, senders, claim.failures + 1, options.sendTimeoutMs ?? 30_000)
+    const outcome = await sendEntry(entry, senders, keys, claim.failures + 1, options.sendTimeoutMs ?? 30_000)
     if (outcome.ok) {
       await markDelivered(coll, claim.documentId, entry)
       result.delivered += 1
@@ -131,24 +144,70 @@ async function deliverClaim(
   await releaseOutbox(coll, claim)
 }
 
-/** Sends one stored entry; an entry that cannot be read back is a permanent failure. */
+/**
+ * Sends one stored entry. An entry that cannot be read back (malformed, or sealed under a key that
+ * is gone or does not open it) is a permanent failure; a sealed entry and no key provider is not.
+ */
 async function sendEntry(
   entry: OutboxEntryDocument,
   senders: Map<string, NotificationSender>,
+  keys: SessionKeys | null,
   attempt: number,
   timeoutMs: number,
 ): Promise<{ ok: true } | { ok: false; permanent: boolean; reason: string }> {
   const sender = senders.get(entry.channel)
   if (!sender) return { ok: false, permanent: false, reason: `no sender configured for channel '${entry.channel}'` }
+  const sealed = isSealedEntry(entry)
+  if (sealed && !keys) {
+    return { ok: false, permanent: false, reason: 'the payload is encrypted: give the relay encryption.keyProvider' }
+  }
   let notification
   try {
-    notification = fromOutboxEntry(entry, attempt)
+    const key = sealed && keys ? await keys.of(String(entry.session_id)) : null
+    notification = fromOutboxEntry(entry, attempt, key)
   } catch (error) {
-    if (error instanceof OutboxEntryError) return { ok: false, permanent: true, reason: error.message }
+    if (error instanceof OutboxEntryError || error instanceof DecryptionError) {
+      return { ok: false, permanent: true, reason: error.message }
+    }
     throw error
   }
   const outcome = await sendWithTimeout(sender, notification, timeoutMs)
   return outcome.ok ? outcome : { ok: false, permanent: outcome.permanent, reason: describeError(outcome.error) }
+}
+
+/** Data keys of the sessions whose sealed entries one relay pass opens (each unwrapped once per pass). */
+interface SessionKeys {
+  of(sessionId: string): Promise<Buffer | null>
+}
+
+function sessionKeys(
+  encryption: NonNullable<RelayOptions['encryption']>,
+  collections: RelayOptions['collections'],
+): SessionKeys {
+  const sessions = (encryption.sessions ?? sessionsCollectionOf(collections)) as Collection<SessionDocument>
+  const known = new Map<string, Promise<Buffer | null>>()
+  return {
+    of(sessionId) {
+      let key = known.get(sessionId)
+      if (!key) {
+        key = new SessionKey(encryption.keyProvider, sessions, sessionId).forRead()
+        known.set(sessionId, key)
+      }
+      return key
+    },
+  }
+}
+
+function sessionsCollectionOf(collections: RelayOptions['collections']): OutboxCollection {
+  const found = Array.isArray(collections)
+    ? (collections as readonly OutboxCollection[]).find((c) => c.collectionName.endsWith('sessions'))
+    : (collections as Record<string, OutboxCollection>).sessions
+  if (!found) {
+    throw new ConfigurationError(
+      'relayPendingNotifications: encryption needs the sessions collection (pass encryption.sessions)',
+    )
+  }
+  return found
 }
 
 function senderMap(senders: RelayOptions['senders']): Map<string, NotificationSender> {

@@ -12,8 +12,9 @@
  * Stored entry (snake_case): `{ event_id, session_id, channel, target, payload, created_at, due_at }`.
  * `due_at` is when a relay may consider the entry abandoned by the process that wrote it.
  */
-import type { Collection, Document, Filter, UpdateFilter } from 'mongodb'
+import type { Binary, Collection, Document, Filter, UpdateFilter } from 'mongodb'
 import { MongoSessionError } from '../errors.js'
+import { isSealed, open } from '../storage/crypto/cipher.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
 import type { Notification } from '../model/types.js'
 
@@ -23,8 +24,11 @@ export interface OutboxEntryDocument {
   session_id: string
   channel: string
   target: string
-  /** The channel payload, encoded with the storage encoding (keys safe for every engine). */
-  payload: Document
+  /**
+   * The channel payload, encoded with the storage encoding (keys safe for every engine); sealed
+   * under the session's data key when the session is encrypted (it holds user content).
+   */
+  payload: Document | Binary
   created_at: Date
   due_at: Date
 }
@@ -79,8 +83,21 @@ export function toOutboxEntry(
   }
 }
 
-/** Reads a stored entry back; throws an {@link OutboxEntryError} when its shape is wrong. */
-export function fromOutboxEntry(doc: Document, attempts = 0): Notification {
+/** Where a sealed outbox payload lives: part of its authenticated data. */
+export function outboxPlace(eventId: string): string {
+  return `outbox/${eventId}`
+}
+
+/** Whether a stored entry's payload is sealed (reading it needs the session's data key). */
+export function isSealedEntry(doc: Document): boolean {
+  return isSealed(doc.payload)
+}
+
+/**
+ * Reads a stored entry back; throws an {@link OutboxEntryError} when its shape is wrong, and
+ * `DecryptionError` when its payload is sealed and `key` (the session's data key) does not open it.
+ */
+export function fromOutboxEntry(doc: Document, attempts = 0, key: Buffer | null = null): Notification {
   const text = (key: string): string => {
     const value: unknown = doc[key]
     if (typeof value !== 'string' || value === '') throw new OutboxEntryError(`outbox entry: '${key}' is missing`)
@@ -88,7 +105,10 @@ export function fromOutboxEntry(doc: Document, attempts = 0): Notification {
   }
   const createdAt: unknown = doc.created_at
   if (!(createdAt instanceof Date)) throw new OutboxEntryError(`outbox entry: 'created_at' is not a date`)
-  const payload = decodeValue(doc.payload)
+  const stored: unknown = isSealed(doc.payload)
+    ? open(key, doc.payload, { sessionId: text('session_id'), place: outboxPlace(text('event_id')) })
+    : doc.payload
+  const payload = decodeValue(stored)
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new OutboxEntryError(`outbox entry ${String(doc.event_id)}: 'payload' is not an object`)
   }

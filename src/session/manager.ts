@@ -265,6 +265,7 @@ export class MongoDBSessionManager extends SessionManager {
       captureMetrics: r.captureMetrics,
       captureAgentConfig: r.captureAgentConfig,
       auditGuardrails: r.auditGuardrails,
+      crypto: this.#data.crypto,
       operationTimeoutMs: r.operationTimeoutMs,
       restore: (agent) => this.restoreSnapshot({ target: agent }),
       saveLatest: (agent, extras) => this.#saveLatest(agent, extras),

@@ -25,6 +25,7 @@
  */
 import { Binary } from 'mongodb'
 import { hasLoneSurrogate, LONE_SURROGATE } from '../validation/text.js'
+import { isSealed } from './crypto/cipher.js'
 
 /** Depth (objects and arrays) kept as native BSON; deeper subtrees are stored as JSON text. */
 export const MAX_NATIVE_DEPTH = 40
@@ -125,6 +126,8 @@ export function decodeValue(value: unknown, options: DecodeOptions = {}): unknow
 function decode(value: unknown, binary: 'bytes' | 'base64'): unknown {
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Date) return value
+  // A sealed value that was not opened (a reader without the key) stays recognisable as sealed.
+  if (isSealed(value)) return value
   if (value instanceof Binary) {
     const bytes = value.buffer
     return binary === 'base64' ? Buffer.from(bytes).toString('base64') : new Uint8Array(bytes)

@@ -173,7 +173,8 @@ export interface FeedbackDocument {
   _id: string
   session_id: string
   rating: 'up' | 'down' | null
-  comment: string | null
+  /** Sealed (a Binary) when the session is encrypted. */
+  comment: string | Binary | null
   message_id: string | null
   agent_id: string | null
   user_id: string | null
@@ -192,7 +193,8 @@ export interface GuardrailEventDocument {
   message_seq: number | null
   action: string
   stop_reason: string | null
-  policies_triggered: Record<string, string[]> | null
+  /** Sealed (a Binary) when the session is encrypted: word-policy entries quote user text. */
+  policies_triggered: Record<string, string[]> | Binary | null
   created_at: Date
 }
 

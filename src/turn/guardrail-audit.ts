@@ -14,6 +14,7 @@ import {
   type GuardrailEvent,
 } from '../features/guardrails.js'
 import type { InvocationTracker } from './invocation-tracker.js'
+import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
 
 export interface GuardrailAuditOptions {
   collections: SessionCollections
@@ -25,6 +26,8 @@ export interface GuardrailAuditOptions {
   /** Runs the write (with the caller's deadline and error policy). */
   run: (what: string, write: () => Promise<void>) => Promise<void>
   onGuardrailEvent?: (event: GuardrailEvent) => void
+  /** Encryption on: the event's policy summary is sealed under the session's key. */
+  crypto?: SessionCrypto
 }
 
 export function attachGuardrailAudit(agent: LocalAgent, options: GuardrailAuditOptions): () => void {
@@ -46,15 +49,21 @@ export function attachGuardrailAudit(agent: LocalAgent, options: GuardrailAuditO
           const lastUser = [...event.agent.messages].reverse().find((m) => m.role === 'user')
           trackingId = lastUser?.trackingId ?? null
         }
-        const stored = await insertGuardrailEvent(collections, {
-          sessionId,
-          agentId,
-          messageTrackingId: trackingId,
-          messageSeq: trackingId === null ? null : options.seqOf(trackingId),
-          action: traceAction(call.trace) ?? (redacted ? 'BLOCKED' : 'INTERVENED'),
-          stopReason: stop?.stopReason ?? null,
-          policiesTriggered: extractPoliciesTriggered(call.trace),
-        })
+        const crypto = options.crypto
+        const seal = crypto ? { crypto, key: await crypto.writeKey() } : undefined
+        const stored = await insertGuardrailEvent(
+          collections,
+          {
+            sessionId,
+            agentId,
+            messageTrackingId: trackingId,
+            messageSeq: trackingId === null ? null : options.seqOf(trackingId),
+            action: traceAction(call.trace) ?? (redacted ? 'BLOCKED' : 'INTERVENED'),
+            stopReason: stop?.stopReason ?? null,
+            policiesTriggered: extractPoliciesTriggered(call.trace),
+          },
+          seal,
+        )
         log.info({ session_id: sessionId, agent_id: agentId, action: stored.action }, 'guardrail event recorded')
         options.onGuardrailEvent?.(stored)
       }),

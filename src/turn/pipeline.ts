@@ -31,6 +31,7 @@ import { captureAgentConfig, capturedConfig, resolveModelId, systemPromptJson } 
 import type { GuardrailEvent } from '../features/guardrails.js'
 import { metricIncrements, recordInvocationMetrics } from '../features/metrics.js'
 import { attachGuardrailAudit } from './guardrail-audit.js'
+import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
 import { InvocationTracker } from './invocation-tracker.js'
 
 /** What the pipeline needs from the session manager. */
@@ -42,6 +43,8 @@ export interface TurnPipelineHost {
   readonly captureMetrics: boolean
   readonly captureAgentConfig: boolean
   readonly auditGuardrails: boolean
+  /** Encryption on: guardrail events seal their policy summaries under the session's key. */
+  readonly crypto?: SessionCrypto | undefined
   /** Deadline of the pipeline's own writes (metrics alone, audit), in milliseconds; 0 for none. */
   readonly operationTimeoutMs: number
   readonly onGuardrailEvent?: (event: GuardrailEvent) => void
@@ -85,6 +88,7 @@ class TurnPipeline {
         tracker: this.#tracker,
         seqOf: (trackingId) => host.seqOf(this.#agentId, trackingId),
         run: this.#bestEffort,
+        ...(host.crypto && { crypto: host.crypto }),
         ...(host.onGuardrailEvent && { onGuardrailEvent: host.onGuardrailEvent }),
       })
     }

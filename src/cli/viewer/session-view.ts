@@ -127,7 +127,8 @@ async function loadGuardrailEvents(collections: SessionCollections, sessionId: s
     agentId: doc.agent_id,
     action: doc.action,
     stopReason: doc.stop_reason,
-    policiesTriggered: doc.policies_triggered,
+    // Sealed in encrypted sessions: the viewer holds no key.
+    policiesTriggered: doc.policies_triggered as GuardrailEventView['policiesTriggered'],
     messageSeq: doc.message_seq,
     createdAt: doc.created_at,
   }))
