@@ -17,6 +17,8 @@ import type { SessionCollections } from '../storage/collections.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
 import { isExpired, NO_EXPIRY, type ExpiryPolicy } from '../storage/retention.js'
 import { agentField, type AgentStateDocument } from '../storage/schema.js'
+import { isSealed, open } from '../storage/crypto/cipher.js'
+import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
 import {
   validateModelId,
   validatePromptMetadata,
@@ -29,6 +31,43 @@ export type { PromptMetadata }
 
 /** The field whose presence marks an agent entry as created (set by the core's first save). */
 export const AGENT_EXISTS_FIELD = 'revision'
+
+/** The captured system prompt (user content: sealed with encryption on, like the agent state). */
+const SYSTEM_PROMPT = 'config.system_prompt'
+
+/**
+ * How an agent-config call seals and opens the system prompt: `crypto` with encryption on, `null`
+ * for a manager without it (a sealed prompt is then a `DecryptionError`).
+ */
+type PromptCrypto = SessionCrypto | null
+
+function promptPlace(agentId: string): string {
+  return `agents/${agentId}/${SYSTEM_PROMPT}`
+}
+
+/** The stored form of a system prompt, sealed when encrypting. */
+async function storedPrompt(
+  crypto: PromptCrypto,
+  agentId: string,
+  prompt: string | unknown[] | null,
+): Promise<unknown> {
+  const encoded = encodeValue(prompt)
+  return crypto ? crypto.seal(await crypto.writeKey(), encoded, promptPlace(agentId)) : encoded
+}
+
+/** Opens the sealed system prompts of `agents` in place (one key read, only when there is one). */
+async function openPrompts(
+  crypto: PromptCrypto,
+  sessionId: string,
+  agents: Record<string, Partial<AgentStateDocument> | undefined>,
+): Promise<void> {
+  const sealed = Object.entries(agents).filter(([, agent]) => isSealed(agent?.config?.system_prompt))
+  if (sealed.length === 0) return
+  const key = crypto ? await crypto.readKey() : null
+  for (const [agentId, agent] of sealed) {
+    agent!.config!.system_prompt = open(key, agent!.config!.system_prompt, { sessionId, place: promptPlace(agentId) })
+  }
+}
 
 /** Configuration of one agent. */
 export interface AgentConfig {
@@ -107,6 +146,7 @@ export async function loadAgentConfig(
   collections: SessionCollections,
   sessionId: string,
   agentId: string,
+  crypto: PromptCrypto = null,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const doc = await collections.sessions.findOne(
@@ -116,6 +156,7 @@ export async function loadAgentConfig(
   if (!doc) throw new NotFoundError('session', sessionId)
   const agent = doc.agents?.[agentId]
   if (agent?.[AGENT_EXISTS_FIELD] === undefined) throw new NotFoundError('agent', agentId)
+  await openPrompts(crypto, sessionId, { [agentId]: agent })
   return toConfig(agentId, agent)
 }
 
@@ -124,6 +165,7 @@ async function writeConfig(
   sessionId: string,
   agentId: string,
   set: Document,
+  crypto: PromptCrypto,
 ): Promise<AgentConfig> {
   let doc: Document | null
   try {
@@ -137,7 +179,9 @@ async function writeConfig(
     throw new StorageOperationError(`agent config update failed for agent '${agentId}'`, { cause: error })
   }
   if (!doc) return notFound(collections, sessionId, agentId)
-  return toConfig(agentId, (doc.agents as Record<string, Partial<AgentStateDocument>> | undefined)?.[agentId])
+  const agent = (doc.agents as Record<string, Partial<AgentStateDocument>> | undefined)?.[agentId]
+  await openPrompts(crypto, sessionId, { [agentId]: agent })
+  return toConfig(agentId, agent)
 }
 
 /** `updateAgentConfig`: sets only the given fields; an empty update returns the current config. */
@@ -146,6 +190,7 @@ export async function storeAgentConfigUpdate(
   sessionId: string,
   agentId: string,
   update: AgentConfigUpdate,
+  crypto: PromptCrypto = null,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const set: Document = {}
@@ -154,15 +199,19 @@ export async function storeAgentConfigUpdate(
   }
   if (update.model !== undefined) set[agentField(agentId, 'config.model')] = validateModelId(update.model)
   if (update.systemPrompt !== undefined) {
-    set[agentField(agentId, 'config.system_prompt')] = encodeValue(validateSystemPrompt(update.systemPrompt))
+    set[agentField(agentId, SYSTEM_PROMPT)] = await storedPrompt(
+      crypto,
+      agentId,
+      validateSystemPrompt(update.systemPrompt),
+    )
   }
   if (update.promptMetadata !== undefined) {
     set[agentField(agentId, 'config.prompt_metadata')] = promptMetadataToDoc(
       validatePromptMetadata(update.promptMetadata),
     )
   }
-  if (Object.keys(set).length === 0) return loadAgentConfig(collections, sessionId, agentId)
-  return writeConfig(collections, sessionId, agentId, set)
+  if (Object.keys(set).length === 0) return loadAgentConfig(collections, sessionId, agentId, crypto)
+  return writeConfig(collections, sessionId, agentId, set, crypto)
 }
 
 /** `setPromptMetadata`: replaces the agent's prompt metadata as a whole. */
@@ -171,10 +220,11 @@ export async function storePromptMetadata(
   sessionId: string,
   agentId: string,
   promptMetadata: PromptMetadata,
+  crypto: PromptCrypto = null,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const doc = promptMetadataToDoc(validatePromptMetadata(promptMetadata))
-  return writeConfig(collections, sessionId, agentId, { [agentField(agentId, 'config.prompt_metadata')]: doc })
+  return writeConfig(collections, sessionId, agentId, { [agentField(agentId, 'config.prompt_metadata')]: doc }, crypto)
 }
 
 /** All agents of the session (sorted by id) with their config and message counts; `[]` for a missing or expired session. */
@@ -182,6 +232,7 @@ export async function loadAgents(
   collections: SessionCollections,
   sessionId: string,
   expiry: ExpiryPolicy = NO_EXPIRY,
+  crypto: PromptCrypto = null,
 ): Promise<AgentSummary[]> {
   // The session document holds no messages (they live in `messages`), so projecting `agents` is cheap.
   const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { agents: 1, expires_at: 1 } })
@@ -189,6 +240,7 @@ export async function loadAgents(
     string,
     Partial<AgentStateDocument>
   >
+  await openPrompts(crypto, sessionId, agents)
   return Object.keys(agents)
     .filter((id) => agents[id]?.[AGENT_EXISTS_FIELD] !== undefined)
     .sort()
@@ -260,12 +312,14 @@ export function systemPromptJson(prompt: unknown): string | unknown[] | null {
 export function capturedConfig(agent: { model?: unknown; systemPrompt?: unknown }): {
   fingerprint: string
   fields: Document
+  sealed: readonly string[]
 } {
   const model = resolveModelId(agent.model)
   const prompt = systemPromptJson(agent.systemPrompt)
   return {
     fingerprint: configFingerprint(model, prompt),
-    fields: { 'config.model': model, 'config.system_prompt': encodeValue(prompt), 'config.captured_at': new Date() },
+    fields: { 'config.model': model, [SYSTEM_PROMPT]: encodeValue(prompt), 'config.captured_at': new Date() },
+    sealed: [SYSTEM_PROMPT],
   }
 }
 
@@ -282,9 +336,11 @@ export async function captureAgentConfig(
   agentId: string,
   model: string | null,
   systemPrompt: string | unknown[] | null,
+  crypto: PromptCrypto = null,
 ): Promise<CaptureOutcome> {
   const fingerprint = configFingerprint(model, systemPrompt)
   try {
+    const prompt = await storedPrompt(crypto, agentId, systemPrompt)
     const result = await collections.sessions.updateOne(
       {
         _id: sessionId,
@@ -294,7 +350,7 @@ export async function captureAgentConfig(
       {
         $set: {
           [agentField(agentId, 'config.model')]: model,
-          [agentField(agentId, 'config.system_prompt')]: encodeValue(systemPrompt),
+          [agentField(agentId, SYSTEM_PROMPT)]: prompt,
           [agentField(agentId, 'config.captured_fingerprint')]: fingerprint,
           [agentField(agentId, 'config.captured_at')]: new Date(),
         },

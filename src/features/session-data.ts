@@ -255,22 +255,22 @@ export class SessionData {
 
   /** Configuration of one agent; unknown session or agent → `NotFoundError`. */
   getAgentConfig(agentId: string): Promise<AgentConfig> {
-    return loadAgentConfig(this.collections, this.sessionId, agentId)
+    return loadAgentConfig(this.collections, this.sessionId, agentId, this.crypto ?? null)
   }
 
   /** Sets the given config fields of an existing agent and returns its config; unknown agent → `NotFoundError`. */
   updateAgentConfig(agentId: string, update: AgentConfigUpdate): Promise<AgentConfig> {
-    return storeAgentConfigUpdate(this.collections, this.sessionId, agentId, update)
+    return storeAgentConfigUpdate(this.collections, this.sessionId, agentId, update, this.crypto ?? null)
   }
 
   /** Replaces an existing agent's prompt metadata; never wiped by saves or by the automatic capture. */
   setPromptMetadata(agentId: string, promptMetadata: PromptMetadata): Promise<AgentConfig> {
-    return storePromptMetadata(this.collections, this.sessionId, agentId, promptMetadata)
+    return storePromptMetadata(this.collections, this.sessionId, agentId, promptMetadata, this.crypto ?? null)
   }
 
   /** Agents of this session with config and message counts (no messages are read); `[]` when the session does not exist. */
   listAgents(): Promise<AgentSummary[]> {
-    return loadAgents(this.collections, this.sessionId, this.expiry)
+    return loadAgents(this.collections, this.sessionId, this.expiry, this.crypto ?? null)
   }
 
   /** Messages in an agent's active conversation; unknown agent → `NotFoundError`. */

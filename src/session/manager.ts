@@ -141,6 +141,8 @@ export class MongoDBSessionManager extends SessionManager {
       expiry: resolved.expiry,
       ...(sessionKey && { sessionKey }),
     })
+    // Immutable snapshots and Graph/Swarm state are sealed like the rest of the session.
+    if (this.#data.crypto) resolved.snapshotStorage.encryptWith(this.#data.crypto)
     this.webSocketConnections = createWebSocketConnectionRegistry(resolved.collections.sessions)
   }
 

@@ -86,9 +86,10 @@ export interface SaveExtras {
   increments?: Record<string, number>
   /**
    * Fields of the agent's entry to set (paths relative to `agents.<id>.`) when `fingerprint`
-   * differs from the one stored, e.g. the captured model id and system prompt.
+   * differs from the one stored, e.g. the captured model id and system prompt. Fields named in
+   * `sealed` hold user content: with encryption on they are sealed like the agent state.
    */
-  agentFields?: { fingerprint: string; fields: Document }
+  agentFields?: { fingerprint: string; fields: Document; sealed?: readonly string[] }
 }
 
 export interface SaveResult {
@@ -357,7 +358,11 @@ export class AgentStore {
     const title = key || this.#autoTitleStored ? null : autoTitle(messages)
     if (title !== null) set.auto_title = title
     if (agentFields) {
-      for (const [field, value] of Object.entries(agentFields.fields)) set[agentField(agentId, field)] = value
+      for (const [field, value] of Object.entries(agentFields.fields)) {
+        set[agentField(agentId, field)] = agentFields.sealed?.includes(field)
+          ? this.#seal(key, value, agentId, field)
+          : value
+      }
       set[agentField(agentId, AGENT_FIELDS_FINGERPRINT)] = agentFields.fingerprint
     }
     const update: Document = increments ? { $set: set, $inc: increments } : { $set: set }

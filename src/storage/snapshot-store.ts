@@ -6,6 +6,8 @@
  * A snapshot document holds everything but the messages; messages go to `snapshot_chunks` in
  * consecutive chunks of at most {@link CHUNK_BYTES}, so no snapshot is limited by the 16 MiB
  * document cap. The header document is written last: a snapshot is visible only once complete.
+ *
+ * With encryption on, the header's data and each message are sealed under the session's data key.
  */
 import type { Snapshot, SnapshotLocation, SnapshotManifest, SnapshotStorage } from '@strands-agents/sdk'
 import { BSON, type Document } from 'mongodb'
@@ -13,6 +15,8 @@ import { DocumentTooLargeError, ValidationError } from '../errors.js'
 import type { SessionCollections } from './collections.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import type { SnapshotChunkDocument, SnapshotDocument } from './schema.js'
+import { isSealed, open, seal } from './crypto/cipher.js'
+import type { SessionCrypto } from './crypto/session-crypto.js'
 
 /** Target size of one chunk of snapshot messages. */
 export const CHUNK_BYTES = 4 * 1024 * 1024
@@ -32,10 +36,16 @@ export function validateSnapshotId(snapshotId: string): void {
 export class MongoSnapshotStorage implements SnapshotStorage {
   readonly #collections: SessionCollections
   readonly #maxBsonObjectSize: () => Promise<number>
+  #crypto: SessionCrypto | undefined
 
   constructor(collections: SessionCollections, maxBsonObjectSize: () => Promise<number>) {
     this.#collections = collections
     this.#maxBsonObjectSize = maxBsonObjectSize
+  }
+
+  /** Seals what this storage writes (and opens what it reads) under the session's data key. */
+  encryptWith(crypto: SessionCrypto): void {
+    this.#crypto = crypto
   }
 
   async saveSnapshot(params: {
@@ -48,7 +58,12 @@ export class MongoSnapshotStorage implements SnapshotStorage {
     const snapshotId = params.isLatest ? 'latest' : params.snapshotId
     const key = snapshotKey(location, snapshotId)
     const { messages, ...rest } = snapshot.data as { messages?: unknown[] } & Record<string, unknown>
-    const encodedMessages = (messages ?? []).map((m) => encodeValue(m) as Document)
+    const dataKey = this.#crypto ? await this.#crypto.writeKey() : null
+    const sealed = (value: unknown, place: string): Document =>
+      (dataKey
+        ? seal(dataKey, value, { sessionId: location.sessionId, place: `snapshots/${key}/${place}` })
+        : value) as Document
+    const encodedMessages = (messages ?? []).map((m, i) => sealed(encodeValue(m), `messages/${i}`))
     const limit = await this.#maxBsonObjectSize()
 
     const chunks: Document[][] = []
@@ -75,8 +90,8 @@ export class MongoSnapshotStorage implements SnapshotStorage {
       snapshot_id: snapshotId,
       schema_version: snapshot.schemaVersion,
       created_at_iso: snapshot.createdAt,
-      data: encodeValue(rest) as Document,
-      app_data: encodeValue(snapshot.appData ?? {}) as Document,
+      data: sealed(encodeValue(rest), 'data'),
+      app_data: sealed(encodeValue(snapshot.appData ?? {}), 'app_data'),
       message_count: encodedMessages.length,
       chunk_count: chunks.length,
       has_messages: messages !== undefined,
@@ -109,14 +124,23 @@ export class MongoSnapshotStorage implements SnapshotStorage {
     const key = snapshotKey(params.location, snapshotId)
     const header = await this.#collections.snapshots.findOne({ _id: key, session_id: params.location.sessionId })
     if (!header) return null
-    const data = decodeValue(header.data) as Record<string, unknown>
+    const sessionId = params.location.sessionId
+    let dataKey: Promise<Buffer | null> | undefined
+    const opened = async (value: unknown, place: string): Promise<unknown> => {
+      if (!isSealed(value)) return decodeValue(value)
+      dataKey ??= this.#crypto ? this.#crypto.readKey() : Promise.resolve(null)
+      return decodeValue(open(await dataKey, value, { sessionId, place: `snapshots/${key}/${place}` }))
+    }
+    const data = (await opened(header.data, 'data')) as Record<string, unknown>
     if (header.has_messages !== false) {
       const messages: unknown[] = []
       const cursor = this.#collections.snapshotChunks
         .find({ snapshot_key: key, index: { $lt: header.chunk_count } })
         .sort({ index: 1 })
         .batchSize(4)
-      for await (const chunk of cursor) for (const m of chunk.messages) messages.push(decodeValue(m))
+      for await (const chunk of cursor) {
+        for (const m of chunk.messages) messages.push(await opened(m, `messages/${messages.length}`))
+      }
       if (messages.length !== header.message_count) {
         throw new Error(`snapshot ${key} is incomplete: ${messages.length} of ${header.message_count} messages found`)
       }
@@ -127,7 +151,7 @@ export class MongoSnapshotStorage implements SnapshotStorage {
       schemaVersion: header.schema_version,
       createdAt: header.created_at_iso,
       data,
-      appData: decodeValue(header.app_data) as Record<string, never>,
+      appData: (await opened(header.app_data, 'app_data')) as Record<string, never>,
     } as Snapshot
   }
 

@@ -158,7 +158,7 @@ class TurnPipeline {
       if (host.captureAgentConfig) {
         const model = resolveModelId(event.agent.model)
         const prompt = systemPromptJson(event.agent.systemPrompt)
-        await captureAgentConfig(host.collections, host.sessionId, agentId, model, prompt)
+        await captureAgentConfig(host.collections, host.sessionId, agentId, model, prompt, host.crypto ?? null)
       }
     })
   }

@@ -89,6 +89,7 @@ async function writeEverything(m: MongoDBSessionManager, mark: string) {
       { text: `reply ${mark}` },
     ]),
     sessionManager: m,
+    systemPrompt: `system ${mark}`,
     printer: false,
   })
   await agent.invoke(`hello ${mark}`)
@@ -105,13 +106,15 @@ async function writeEverything(m: MongoDBSessionManager, mark: string) {
   return {
     metadata: { ...metadata, nested: { deep: [mark, 1, true], n: 42, empty: {}, more: `more ${mark}` } },
     feedback,
+    agent,
   }
 }
 
 describe('encryption of metadata, feedback, guardrail events and notifications', () => {
   it('stores no marker in clear in any collection, and reads every value back exactly', async () => {
     const mark = marker()
-    const m = manager('data-1')
+    // Immutable snapshots after every turn: their messages and state are sealed too.
+    const m = manager('data-1', { extra: { snapshotTrigger: () => true } })
     const written = await writeEverything(m, mark)
     expect(await storedAnywhere(mark)).toBe(false)
 
@@ -124,6 +127,17 @@ describe('encryption of metadata, feedback, guardrail events and notifications',
     expect(feedback!.comment).toBe(`comment ${mark}`)
     const [event] = (await reader.getGuardrailEvents()).items
     expect(event!.policiesTriggered).toEqual({ wordPolicy: [mark] })
+    expect((await reader.getAgentConfig('agent')).systemPrompt).toBe(`system ${mark}`)
+    expect((await reader.listAgents())[0]!.systemPrompt).toBe(`system ${mark}`)
+    const restored = new Agent({ model: new ScriptedModel([]), printer: false })
+    const [first, second] = await reader.listSnapshotIds({ target: restored })
+    expect(second).toBeDefined()
+    expect(await reader.restoreSnapshot({ target: restored, snapshotId: first! })).toBe(true)
+    expect(restored.messages.map((message) => message.toJSON())).toEqual(
+      written.agent.messages.slice(0, 2).map((message) => message.toJSON()),
+    )
+    expect(restored.systemPrompt).toBe(`system ${mark}`)
+    expect(await t.db.collection('snapshot_chunks').countDocuments({ session_id: 'data-1' })).toBeGreaterThan(0)
 
     // Keys, the declared field, ratings and counts stay in clear; every other value is sealed.
     const session = await t.db.collection('sessions').findOne({ _id: 'data-1' as never })
@@ -222,6 +236,7 @@ describe('encryption of metadata, feedback, guardrail events and notifications',
     expect(await reader.getMetadata()).toEqual(written.metadata)
     expect((await reader.getFeedbacks()).items[0]!.comment).toBe(`comment ${mark}`)
     expect((await reader.getGuardrailEvents()).items[0]!.policiesTriggered).toEqual({ wordPolicy: [mark] })
+    expect((await reader.getAgentConfig('agent')).systemPrompt).toBe(`system ${mark}`)
     await expect(manager('data-rotate', { provider: from }).getMetadata()).rejects.toBeInstanceOf(DecryptionError)
   })
 
