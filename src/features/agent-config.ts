@@ -147,13 +147,21 @@ export async function loadAgentConfig(
   sessionId: string,
   agentId: string,
   crypto: PromptCrypto = null,
+  expiry: ExpiryPolicy = NO_EXPIRY,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const doc = await collections.sessions.findOne(
     { _id: sessionId },
-    { projection: { [agentField(agentId, 'config')]: 1, [agentField(agentId, AGENT_EXISTS_FIELD)]: 1 } },
+    {
+      projection: {
+        [agentField(agentId, 'config')]: 1,
+        [agentField(agentId, AGENT_EXISTS_FIELD)]: 1,
+        expires_at: 1,
+      },
+    },
   )
-  if (!doc) throw new NotFoundError('session', sessionId)
+  // An expired session reads as absent until it is pruned.
+  if (!doc || isExpired(doc, expiry.now())) throw new NotFoundError('session', sessionId)
   const agent = doc.agents?.[agentId]
   if (agent?.[AGENT_EXISTS_FIELD] === undefined) throw new NotFoundError('agent', agentId)
   await openPrompts(crypto, sessionId, { [agentId]: agent })
@@ -260,13 +268,20 @@ export async function loadMessageCount(
   collections: SessionCollections,
   sessionId: string,
   agentId: string,
+  expiry: ExpiryPolicy = NO_EXPIRY,
 ): Promise<number> {
   validateIdentifier(agentId, 'agentId')
   const doc = await collections.sessions.findOne(
     { _id: sessionId },
-    { projection: { [agentField(agentId, 'message_count')]: 1, [agentField(agentId, AGENT_EXISTS_FIELD)]: 1 } },
+    {
+      projection: {
+        [agentField(agentId, 'message_count')]: 1,
+        [agentField(agentId, AGENT_EXISTS_FIELD)]: 1,
+        expires_at: 1,
+      },
+    },
   )
-  if (!doc) throw new NotFoundError('session', sessionId)
+  if (!doc || isExpired(doc, expiry.now())) throw new NotFoundError('session', sessionId)
   const agent = doc.agents?.[agentId]
   if (agent?.[AGENT_EXISTS_FIELD] === undefined) throw new NotFoundError('agent', agentId)
   return agent.message_count ?? 0

@@ -68,7 +68,7 @@ import { createMetadataTool, type MetadataToolOptions, type MetadataToolResult }
 import { loadMetricsSummary, type MetricsSummary } from './metrics.js'
 import { sessionSkeleton } from './session-skeleton.js'
 import { shortenText } from '../storage/catalogue-text.js'
-import { expiryFields, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
+import { expiryFields, isExpired, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 
 /** Options of {@link SessionData}. */
 export interface SessionDataOptions {
@@ -239,7 +239,8 @@ export class SessionData {
   }
 
   /** Feedback of this session, oldest first, keyset-paged (`limit` 1–500, default 50). */
-  getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
+  async getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
+    if (await this.#expired()) return { items: [], nextCursor: null }
     return loadFeedbackPage(this.collections, this.sessionId, options, this.crypto ?? null)
   }
 
@@ -255,7 +256,7 @@ export class SessionData {
 
   /** Configuration of one agent; unknown session or agent → `NotFoundError`. */
   getAgentConfig(agentId: string): Promise<AgentConfig> {
-    return loadAgentConfig(this.collections, this.sessionId, agentId, this.crypto ?? null)
+    return loadAgentConfig(this.collections, this.sessionId, agentId, this.crypto ?? null, this.expiry)
   }
 
   /** Sets the given config fields of an existing agent and returns its config; unknown agent → `NotFoundError`. */
@@ -275,14 +276,25 @@ export class SessionData {
 
   /** Messages in an agent's active conversation; unknown agent → `NotFoundError`. */
   getMessageCount(agentId: string): Promise<number> {
-    return loadMessageCount(this.collections, this.sessionId, agentId)
+    return loadMessageCount(this.collections, this.sessionId, agentId, this.expiry)
   }
 
   /** Guardrail events of this session, oldest first, keyset-paged. */
-  getGuardrailEvents(
+  async getGuardrailEvents(
     options: { limit?: number; cursor?: string | null; agentId?: string } = {},
   ): Promise<GuardrailEventPage> {
+    if (await this.#expired()) return { items: [], nextCursor: null }
     return loadGuardrailEvents(this.collections, this.sessionId, options, this.crypto ?? null)
+  }
+
+  /**
+   * With retention: whether the session is expired now (one read of the session document). Without,
+   * never asked: reads of documents outside the session document cost no extra command.
+   */
+  async #expired(): Promise<boolean> {
+    if (this.expiry.expireAfterMs === null) return false
+    const doc = await this.collections.sessions.findOne({ _id: this.sessionId }, { projection: { expires_at: 1 } })
+    return isExpired(doc, this.expiry.now())
   }
 
   /** The stored application name, or `null` (not set, or no session). */

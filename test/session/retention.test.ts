@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ConfigurationError,
   listSessions,
+  NotFoundError,
   MongoDBSessionManager,
   MongoDBSessionManagerFactory,
   pruneExpiredSessions,
@@ -228,6 +229,10 @@ describe('an expired session', () => {
     expect(await manager.getFeedbackCounts()).toEqual({ up: 0, down: 0, neutral: 0 })
     expect((await manager.getMetricsSummary()).session.invocations).toBe(0)
     expect(await manager.listAgents()).toEqual([])
+    expect(await manager.getFeedbacks()).toEqual({ items: [], nextCursor: null })
+    expect(await manager.getGuardrailEvents()).toEqual({ items: [], nextCursor: null })
+    await expect(manager.getAgentConfig('agent')).rejects.toBeInstanceOf(NotFoundError)
+    await expect(manager.getMessageCount('agent')).rejects.toBeInstanceOf(NotFoundError)
     expect(await listed()).toEqual([])
     // Nothing was deleted by reading it.
     expect(await countsOf(s.collections, 'expiring')).toEqual(stored)
