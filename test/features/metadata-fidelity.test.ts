@@ -2,12 +2,15 @@
  * What the library accepts reads back exactly; what it cannot store faithfully is refused with a
  * ValidationError naming the key or field, and nothing is written. Against the real test server.
  */
+import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ValidationError } from '../../src/errors.js'
 import { SessionData } from '../../src/features/session-data.js'
 import type { Metadata } from '../../src/model/types.js'
 import { METADATA_LIMITS } from '../../src/validation/metadata.js'
+import { createLocalKeyProvider } from '../../src/storage/crypto/key-provider.js'
+import { SessionKey } from '../../src/storage/crypto/session-key.js'
 import { openFeaturesDatabase, snapshotSession, type FeaturesTestContext } from './support.js'
 
 let ctx: FeaturesTestContext
@@ -21,8 +24,15 @@ afterAll(async () => {
   await ctx.db.cleanup()
 })
 
-function newSession(): SessionData {
-  return new SessionData({ collections: ctx.collections, sessionId: sid() })
+const keyProvider = createLocalKeyProvider(randomBytes(32))
+
+function newSession(options: { encrypted?: boolean } = {}): SessionData {
+  const sessionId = sid()
+  return new SessionData({
+    collections: ctx.collections,
+    sessionId,
+    ...(options.encrypted && { sessionKey: new SessionKey(keyProvider, ctx.collections.sessions, sessionId) }),
+  })
 }
 
 /** The rejection of `attempt`, checked to be a ValidationError naming `field`. */
@@ -153,11 +163,15 @@ const nested = fc
 const update = fc.array(fc.tuple(text, fc.oneof(value, nested)), { minLength: 1, maxLength: 4 }).map(ownRecord)
 
 describe('metadata (property): accepted input reads back exactly; rejected input writes nothing', () => {
-  it('any update', async () => {
+  // Encrypted: every value is sealed under its own path, and must read back the same.
+  it.each([
+    ['without encryption', false],
+    ['with encryption', true],
+  ])('any update, %s', async (_, encrypted) => {
     let accepted = 0
     await fc.assert(
       fc.asyncProperty(update, async (input) => {
-        const data = newSession()
+        const data = newSession({ encrypted })
         await data.updateMetadata({ keep: 'kept' })
         const before = await snapshotSession(ctx.collections, data.sessionId)
         const outcome = await data.updateMetadata(input as Metadata).then(
