@@ -4,6 +4,7 @@
  * Progress bars are drawn only when stderr is a TTY, so piped or captured output never contains
  * carriage-return noise.
  */
+import { displayJson } from './sealed.js'
 import { createStyle, stripAnsi, type OutputStream, type Style } from './style.js'
 
 /** Writers for one command run. */
@@ -137,7 +138,7 @@ export function truncate(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, Math.max(0, max - 1))}…`
 }
 
-/** Compact JSON of a small value for a table cell. */
+/** Compact JSON of a small value for a table cell (encrypted values as `"[encrypted]"`). */
 export function compactJson(value: unknown, max = 60): string {
-  return truncate(JSON.stringify(value) ?? 'null', max)
+  return truncate(displayJson(value) || 'null', max)
 }

@@ -4,6 +4,7 @@
  */
 import type { Style } from './style.js'
 import { truncate } from './output.js'
+import { displayJson, ENCRYPTED_TEXT, isEncryptedValue } from './sealed.js'
 
 type Block = Record<string, unknown>
 
@@ -21,21 +22,18 @@ function mediaLabel(kind: string, media: unknown): string {
 
 /** One line (or a few) per content block. */
 export function renderBlock(block: unknown, style: Style, width = 100): string[] {
+  if (isEncryptedValue(block)) return [style.dim(ENCRYPTED_TEXT)]
   if (!isRecord(block)) return [style.dim('[unknown block]')]
   if (typeof block.text === 'string') return block.text.split('\n')
   if (isRecord(block.toolUse)) {
     const use = block.toolUse
-    return [style.cyan(`→ tool ${String(use.name)}(${truncate(JSON.stringify(use.input) ?? '', width)})`)]
+    return [style.cyan(`→ tool ${String(use.name)}(${truncate(displayJson(use.input), width)})`)]
   }
   if (isRecord(block.toolResult)) {
     const result = block.toolResult
     const parts = Array.isArray(result.content)
       ? result.content.map((c) =>
-          isRecord(c) && typeof c.text === 'string'
-            ? c.text
-            : isRecord(c) && 'json' in c
-              ? JSON.stringify(c.json)
-              : '[…]',
+          isRecord(c) && typeof c.text === 'string' ? c.text : isRecord(c) && 'json' in c ? displayJson(c.json) : '[…]',
         )
       : []
     const status = result.status === 'error' ? style.red('error') : style.green(String(result.status ?? 'success'))
@@ -54,15 +52,19 @@ export function renderBlock(block: unknown, style: Style, width = 100): string[]
   return [style.dim(`[${Object.keys(block)[0] ?? 'block'}]`)]
 }
 
-/** A message as labelled, indented lines: `user  Hello` / `assistant  → tool …`. */
+/**
+ * A message as labelled, indented lines: `user  Hello` / `assistant  → tool …`; content encrypted at
+ * rest as `[encrypted]`.
+ */
 export function renderMessage(
-  message: { role: string; content: unknown[] },
+  message: { role: string; content: unknown },
   style: Style,
   options: { indent?: string; width?: number; note?: string } = {},
 ): string[] {
   const indent = options.indent ?? '  '
   const label = message.role === 'user' ? style.green('user     ') : style.blue('assistant')
-  const lines = message.content.flatMap((block) => renderBlock(block, style, options.width))
+  const blocks = Array.isArray(message.content) ? (message.content as unknown[]) : [message.content]
+  const lines = blocks.flatMap((block) => renderBlock(block, style, options.width))
   const note = options.note ? ` ${style.dim(options.note)}` : ''
   if (lines.length === 0) return [`${indent}${label}${note}`]
   return lines.map((line, i) => `${indent}${i === 0 ? label : ' '.repeat(9)}  ${line}${i === 0 ? note : ''}`)

@@ -37,9 +37,10 @@ const SYSTEM_PROMPT = 'config.system_prompt'
 
 /**
  * How an agent-config call seals and opens the system prompt: `crypto` with encryption on, `null`
- * for a manager without it (a sealed prompt is then a `DecryptionError`).
+ * for a manager without it (a sealed prompt is then a `DecryptionError`). Readers that hold no key
+ * (the CLI) pass nothing and get a sealed prompt as stored.
  */
-type PromptCrypto = SessionCrypto | null
+type PromptCrypto = SessionCrypto | null | undefined
 
 function promptPlace(agentId: string): string {
   return `agents/${agentId}/${SYSTEM_PROMPT}`
@@ -62,7 +63,7 @@ async function openPrompts(
   agents: Record<string, Partial<AgentStateDocument> | undefined>,
 ): Promise<void> {
   const sealed = Object.entries(agents).filter(([, agent]) => isSealed(agent?.config?.system_prompt))
-  if (sealed.length === 0) return
+  if (sealed.length === 0 || crypto === undefined) return
   const key = crypto ? await crypto.readKey() : null
   for (const [agentId, agent] of sealed) {
     agent!.config!.system_prompt = open(key, agent!.config!.system_prompt, { sessionId, place: promptPlace(agentId) })
@@ -146,7 +147,7 @@ export async function loadAgentConfig(
   collections: SessionCollections,
   sessionId: string,
   agentId: string,
-  crypto: PromptCrypto = null,
+  crypto?: PromptCrypto,
   expiry: ExpiryPolicy = NO_EXPIRY,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
@@ -198,7 +199,7 @@ export async function storeAgentConfigUpdate(
   sessionId: string,
   agentId: string,
   update: AgentConfigUpdate,
-  crypto: PromptCrypto = null,
+  crypto?: PromptCrypto,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const set: Document = {}
@@ -228,7 +229,7 @@ export async function storePromptMetadata(
   sessionId: string,
   agentId: string,
   promptMetadata: PromptMetadata,
-  crypto: PromptCrypto = null,
+  crypto?: PromptCrypto,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const doc = promptMetadataToDoc(validatePromptMetadata(promptMetadata))
@@ -240,7 +241,7 @@ export async function loadAgents(
   collections: SessionCollections,
   sessionId: string,
   expiry: ExpiryPolicy = NO_EXPIRY,
-  crypto: PromptCrypto = null,
+  crypto?: PromptCrypto,
 ): Promise<AgentSummary[]> {
   // The session document holds no messages (they live in `messages`), so projecting `agents` is cheap.
   const doc = await collections.sessions.findOne({ _id: sessionId }, { projection: { agents: 1, expires_at: 1 } })
@@ -351,7 +352,7 @@ export async function captureAgentConfig(
   agentId: string,
   model: string | null,
   systemPrompt: string | unknown[] | null,
-  crypto: PromptCrypto = null,
+  crypto?: PromptCrypto,
 ): Promise<CaptureOutcome> {
   const fingerprint = configFingerprint(model, systemPrompt)
   try {

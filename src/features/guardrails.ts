@@ -220,13 +220,14 @@ function fromDoc(doc: GuardrailEventDocument & { policies_triggered: PoliciesTri
 
 /**
  * Guardrail events of a session, oldest first, keyset-paged. Sealed policy summaries are opened
- * with `crypto`; `null` (a reader configured without encryption) makes one a `DecryptionError`.
+ * with `crypto`; `null` (a reader configured without encryption) makes one a `DecryptionError`;
+ * without the argument (keyless tools) they are returned as stored.
  */
 export async function loadGuardrailEvents(
   collections: SessionCollections,
   sessionId: string,
   options: { limit?: number; cursor?: string | null; agentId?: string } = {},
-  crypto: SessionCrypto | null = null,
+  crypto?: SessionCrypto | null,
 ): Promise<GuardrailEventPage> {
   const limit = pageLimit(options.limit)
   const filter: Document = { session_id: sessionId }
@@ -247,6 +248,7 @@ export async function loadGuardrailEvents(
   const page = docs.slice(0, limit)
   const key = crypto && page.some((doc) => isSealed(doc.policies_triggered)) ? await crypto.readKey() : null
   const items = page.map((doc) => {
+    if (crypto === undefined) return fromDoc(doc as typeof doc & { policies_triggered: PoliciesTriggered | null })
     const place = policiesPlace(doc._id)
     const policies = crypto
       ? crypto.open(key, doc.policies_triggered, place)

@@ -9,11 +9,13 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ImageBlock, TextBlock } from '@strands-agents/sdk'
-import type { MongoClient } from 'mongodb'
+import { randomBytes } from 'node:crypto'
+import { Binary, type MongoClient } from 'mongodb'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MongoDBSessionManager } from '../../src/index.js'
+import { createLocalKeyProvider, MongoDBSessionManager } from '../../src/index.js'
 import { openCollections } from '../../src/storage/collections.js'
+import { SEALED_SUBTYPE } from '../../src/storage/crypto/cipher.js'
 import type { ScriptedTurn } from '../../src/testing/index.js'
 import { EXIT } from '../../src/cli/errors.js'
 import { runCli } from '../../src/cli/run.js'
@@ -558,6 +560,69 @@ describe('the viewer command', () => {
     })
     expect(code).toBe(EXIT.usage)
     expect(stderr).toContain('--token must be at least 16 characters')
+  })
+})
+
+describe('encrypted and expired sessions', () => {
+  let other: TestDatabase
+  let otherViewer: RunningViewer
+  const CIPHERTEXT = Buffer.from('PLANTED-CIPHERTEXT-viewer')
+
+  beforeAll(async () => {
+    other = await openTestDatabase('msm_viewer_sealed')
+    const manager = new MongoDBSessionManager({
+      sessionId: 'secret-1',
+      client: other.client,
+      databaseName: other.databaseName,
+      encryption: { keyProvider: createLocalKeyProvider(randomBytes(32)) },
+    })
+    await testAgent({ sessionManager: manager, id: 'support', script: [reply('secret reply', 50, 1, 1)] }).invoke(
+      'secret question',
+    )
+    await manager.updateMetadata({ status: 'open', note: 'to be sealed' })
+    await manager.addFeedback({ rating: 'down', comment: 'to be sealed', agentId: 'support' })
+    await manager.close()
+    const sealed = new Binary(CIPHERTEXT, SEALED_SUBTYPE)
+    await other.db.collection('sessions').updateOne({ _id: 'secret-1' as never }, { $set: { 'metadata.note': sealed } })
+    await other.db.collection('feedback').updateOne({ session_id: 'secret-1' }, { $set: { comment: sealed } })
+    await seedInto(other, 'expired-1')
+    await other.db
+      .collection('sessions')
+      .updateOne({ _id: 'expired-1' as never }, { $set: { expires_at: new Date(Date.now() - 60_000) } })
+    otherViewer = await startViewer({
+      collections: openCollections(other.client.db(other.databaseName)),
+      host: '127.0.0.1',
+      port: 0,
+      token: null,
+      metadataFields: [],
+    })
+  })
+
+  afterAll(async () => {
+    await otherViewer?.close()
+    await other?.cleanup()
+  })
+
+  it('shows [encrypted] for encrypted messages, metadata and comments; an expired session is not found', async () => {
+    const page = await newPage()
+    await open(page, otherViewer.url)
+    await rows(page, 1)
+    const list = (await page.textContent('#session-list')) ?? ''
+    expect(list).toContain('secret-1')
+    expect(list).toContain('"note":"[encrypted]"')
+    expect(list).not.toContain('expired-1')
+    await go(page, '#/session/secret-1')
+    const blocks = await page.$$eval('#transcript .block', (all) => all.map((b) => b.textContent))
+    expect(blocks).toEqual(['[encrypted]', '[encrypted]'])
+    expect(await page.textContent('#metadata')).toContain('"note": "[encrypted]"')
+    expect(await page.textContent('#feedback .comment')).toBe('[encrypted]')
+    const body = (await page.textContent('body')) ?? ''
+    for (const secret of ['secret question', 'secret reply', 'PLANTED-CIPHERTEXT', CIPHERTEXT.toString('base64')]) {
+      expect(body).not.toContain(secret)
+    }
+    await go(page, '#/session/expired-1')
+    expect(await page.textContent('#error')).toContain("session 'expired-1' not found")
+    await page.close()
   })
 })
 

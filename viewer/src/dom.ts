@@ -46,8 +46,31 @@ export function formatBytes(bytes: number | null): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`
 }
 
+/** What the server sends for a value encrypted at rest (it holds no key). */
+function isEncrypted(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.keys(value).length === 1 &&
+    (value as { $encrypted?: unknown }).$encrypted === true
+  )
+}
+
+/** Shown in place of a value encrypted at rest. */
+export const ENCRYPTED = '[encrypted]'
+
+/** JSON text of a stored value, encrypted parts as `"[encrypted]"`. */
+export function displayJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, (_key, item: unknown) => (isEncrypted(item) ? ENCRYPTED : item), space) ?? ''
+}
+
+/** A stored string, or `[encrypted]`. */
+export function displayText(value: string | object): string {
+  return typeof value === 'string' ? value : isEncrypted(value) ? ENCRYPTED : displayJson(value)
+}
+
 export function compactJson(value: unknown): string {
-  return JSON.stringify(value) ?? ''
+  return displayJson(value)
 }
 
 /** A `list` table: a header row, then one row per entry; every cell goes in as text or an element. */

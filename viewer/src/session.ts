@@ -1,7 +1,7 @@
 /** One session: transcript, metadata, feedback timeline, metrics, guardrail events, notification delivery. */
 import type { ViewBlock } from '../../src/cli/viewer/blocks.js'
 import { api, type Json } from './api.js'
-import { formatBytes, formatDate, h, replace, table, type Child } from './dom.js'
+import { displayJson, displayText, ENCRYPTED, formatBytes, formatDate, h, replace, table, type Child } from './dom.js'
 
 type View = Json<Awaited<ReturnType<typeof api.session>>>
 type Message = View['messages'][number]
@@ -37,6 +37,8 @@ function block(b: Json<ViewBlock>): HTMLElement {
         { class: 'block media', 'data-media': b.media },
         `[${b.media}${b.format ? ` ${b.format}` : ''}, ${formatBytes(b.bytes)} — not shown]`,
       )
+    case 'encrypted':
+      return h('div', { class: 'block encrypted muted' }, ENCRYPTED)
     default:
       return h('div', { class: 'block other muted' }, `[${b.name}]`)
   }
@@ -120,7 +122,7 @@ export async function renderSession(root: HTMLElement, sessionId: string): Promi
         ),
       ),
     ),
-    section('Metadata', 'metadata', h('pre', {}, JSON.stringify(view.metadata, null, 2))),
+    section('Metadata', 'metadata', h('pre', {}, displayJson(view.metadata, 2))),
     section(
       'Usage',
       'usage',
@@ -155,7 +157,7 @@ export async function renderSession(root: HTMLElement, sessionId: string): Promi
                   f.rating === 'up' ? '↑ up' : f.rating === 'down' ? '↓ down' : '· neutral',
                 ),
                 h('span', { class: 'muted' }, ` ${formatDate(f.createdAt)}${f.agentId ? ` · ${f.agentId}` : ''}`),
-                f.comment ? h('div', { class: 'comment' }, f.comment) : null,
+                f.comment ? h('div', { class: 'comment' }, displayText(f.comment)) : null,
               ),
             ),
           ),
@@ -207,7 +209,7 @@ export async function renderSession(root: HTMLElement, sessionId: string): Promi
               g.agentId,
               g.action,
               g.stopReason ?? '-',
-              g.policiesTriggered ? JSON.stringify(g.policiesTriggered) : '-',
+              g.policiesTriggered ? displayJson(g.policiesTriggered) : '-',
               g.messageSeq === null ? '-' : `#${g.messageSeq}`,
             ]),
           ),

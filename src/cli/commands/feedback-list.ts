@@ -3,6 +3,7 @@ import { validateIdentifier } from '../../validation/identifiers.js'
 import { dateOption, intOption, stringOption, type Command, type OptionValues } from '../command.js'
 import { UsageError } from '../errors.js'
 import { formatDate, truncate } from '../output.js'
+import { displayText } from '../sealed.js'
 import { listFeedback, type FeedbackQuery, type RatingName } from '../queries/feedback.js'
 
 /** The filters shared by `feedback list` and `feedback report`. */
@@ -57,7 +58,7 @@ export const feedbackList: Command = {
         f.sessionId,
         f.rating === 'up' ? s.green('up') : f.rating === 'down' ? s.red('down') : 'neutral',
         f.agentId ?? s.dim('-'),
-        f.comment ? truncate(f.comment, 60) : s.dim('-'),
+        f.comment ? truncate(displayText(f.comment) ?? '', 60) : s.dim('-'),
       ],
     })
   },

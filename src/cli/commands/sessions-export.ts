@@ -12,12 +12,13 @@ import { loadFeedbackPage } from '../../features/feedback.js'
 import { loadGuardrailEvents } from '../../features/guardrails.js'
 import { loadMetricsSummary } from '../../features/metrics.js'
 import type { SessionCollections } from '../../storage/collections.js'
-import { decodeValue } from '../../storage/encoding.js'
 import { stringOption, type Command } from '../command.js'
 import { CliError, EXIT, NotFoundCliError } from '../errors.js'
 import type { Progress } from '../output.js'
 import type { OutputStream } from '../style.js'
+import { displayFeedback } from '../queries/feedback.js'
 import { countMessages, loadSessionDocument, readTranscript } from '../queries/transcript.js'
+import { decodeForDisplay, redactSealed } from '../sealed.js'
 import { sessionIdArgument } from './sessions-show.js'
 
 /** Bumped when the line format changes incompatibly. */
@@ -50,7 +51,8 @@ export async function writeExport(
   if (!session) throw new NotFoundCliError(`session '${sessionId}' not found`)
   const counts: Record<string, number> = { session: 1, message: 0, feedback: 0, guardrail_event: 0 }
   const [agents, metrics, snapshots] = await Promise.all([
-    loadAgents(collections, sessionId),
+    // The captured system prompt is sealed in encrypted sessions.
+    loadAgents(collections, sessionId).then(redactSealed),
     loadMetricsSummary(collections, sessionId),
     collections.snapshots.countDocuments({ session_id: sessionId }),
   ])
@@ -62,7 +64,7 @@ export async function writeExport(
     application_name: session.application_name,
     created_at: session.created_at,
     updated_at: session.updated_at,
-    metadata: decodeValue(session.metadata ?? {}),
+    metadata: decodeForDisplay(session.metadata ?? {}),
     feedback_counts: { up: 0, down: 0, neutral: 0, ...session.feedback_counts },
     agents,
     metrics,
@@ -88,7 +90,7 @@ export async function writeExport(
   for (let cursor: string | null = null; ;) {
     check()
     const page = await loadFeedbackPage(collections, sessionId, { limit: 500, cursor })
-    for (const f of page.items) await sink.write({ type: 'feedback', ...f })
+    for (const f of displayFeedback(page.items)) await sink.write({ type: 'feedback', ...f })
     counts.feedback! += page.items.length
     if (!page.nextCursor) break
     cursor = page.nextCursor
@@ -96,7 +98,7 @@ export async function writeExport(
   for (let cursor: string | null = null; ;) {
     check()
     const page = await loadGuardrailEvents(collections, sessionId, { limit: 500, cursor })
-    for (const e of page.items) await sink.write({ type: 'guardrail_event', ...e })
+    for (const e of page.items) await sink.write({ type: 'guardrail_event', ...redactSealed(e) })
     counts.guardrail_event! += page.items.length
     if (!page.nextCursor) break
     cursor = page.nextCursor
@@ -111,6 +113,8 @@ export const sessionsExport: Command = {
   description:
     'Lines: {"type":"session",…} first, then "message" (every stored message, active and history),\n' +
     '"feedback" and "guardrail_event" lines. Media bytes are base64, as in the SDK’s JSON.\n' +
+    'Values encrypted at rest read as {"$encrypted":true} (the CLI holds no key); an expired session\n' +
+    'is not found.\n' +
     'With --out the file is written under a temporary name and renamed when complete.',
   options: {
     out: { type: 'string', short: 'o', value: '<file>', description: 'write to this file instead of stdout' },

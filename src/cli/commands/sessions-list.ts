@@ -6,6 +6,7 @@ import type { SessionCollections } from '../../storage/collections.js'
 import { dateOption, intOption, listOption, stringOption, type Command } from '../command.js'
 import { UsageError } from '../errors.js'
 import { compactJson, formatDate } from '../output.js'
+import { withDisplayMetadata } from '../queries/summaries.js'
 
 /**
  * Metadata fields declared by the application: those with a catalogue index (`metadataFields` on
@@ -100,7 +101,7 @@ export const sessionsList: Command = {
         : Object.keys(metadata).length > 0
           ? await declaredMetadataFields(collections)
           : []
-    const page = await listSessions(
+    const listed = await listSessions(
       collections,
       {
         limit,
@@ -113,6 +114,7 @@ export const sessionsList: Command = {
       },
       { metadataFields },
     )
+    const page = { ...listed, items: withDisplayMetadata(listed.items) }
     const s = out.style
     out.page(page, {
       empty: 'no sessions match',

@@ -2,13 +2,14 @@
 import { loadAgents } from '../../features/agent-config.js'
 import { loadFeedbackPage } from '../../features/feedback.js'
 import { loadMetricsSummary } from '../../features/metrics.js'
-import { decodeValue } from '../../storage/encoding.js'
 import { validateIdentifier } from '../../validation/identifiers.js'
 import { flag, intOption, stringOption, type Command } from '../command.js'
 import { NotFoundCliError, UsageError } from '../errors.js'
 import { compactJson, formatDate, type Output } from '../output.js'
+import { displayFeedback } from '../queries/feedback.js'
 import { loadSessionDocument, readTranscript, type TranscriptMessage } from '../queries/transcript.js'
 import { renderMessage } from '../render.js'
+import { decodeForDisplay, displayText, redactSealed } from '../sealed.js'
 
 /** The single `<id>` positional, validated like the library does. */
 export function sessionIdArgument(positionals: string[]): string {
@@ -52,7 +53,8 @@ export const sessionsShow: Command = {
     const session = await loadSessionDocument(collections, sessionId)
     if (!session) throw new NotFoundCliError(`session '${sessionId}' not found`)
     const [agents, feedback, metrics] = await Promise.all([
-      loadAgents(collections, sessionId),
+      // The captured system prompt is sealed in encrypted sessions.
+      loadAgents(collections, sessionId).then(redactSealed),
       loadFeedbackPage(collections, sessionId, { limit: feedbackLimit }),
       loadMetricsSummary(collections, sessionId),
     ])
@@ -63,7 +65,8 @@ export const sessionsShow: Command = {
     })) {
       messages.push(m)
     }
-    const metadata = decodeValue(session.metadata ?? {})
+    const metadata = decodeForDisplay(session.metadata ?? {})
+    const feedbackItems = displayFeedback(feedback.items)
     if (out.json) {
       out.printJson({
         sessionId,
@@ -73,7 +76,7 @@ export const sessionsShow: Command = {
         metadata,
         agents,
         feedbackCounts: { up: 0, down: 0, neutral: 0, ...session.feedback_counts },
-        feedback: feedback.items,
+        feedback: feedbackItems,
         metrics,
         messages,
       })
@@ -104,9 +107,9 @@ export const sessionsShow: Command = {
     out.line()
     const c = { up: 0, down: 0, neutral: 0, ...session.feedback_counts }
     out.heading(`Feedback (${s.green(`↑ ${c.up}`)}  ${s.red(`↓ ${c.down}`)}  · ${c.neutral})`)
-    for (const f of feedback.items) {
+    for (const f of feedbackItems) {
       const rating = f.rating === 'up' ? s.green('up     ') : f.rating === 'down' ? s.red('down   ') : 'neutral'
-      out.line(`  ${formatDate(f.createdAt)}  ${rating}  ${f.comment ?? s.dim('(no comment)')}`)
+      out.line(`  ${formatDate(f.createdAt)}  ${rating}  ${displayText(f.comment) ?? s.dim('(no comment)')}`)
     }
     if (feedback.nextCursor) out.line(s.dim(`  … more (use 'feedback list --session ${sessionId}')`))
     out.line()

@@ -9,6 +9,15 @@ import { decodeCursor, encodeCursor } from '../../features/cursor.js'
 import { toFeedback } from '../../features/feedback.js'
 import type { Feedback, FeedbackRating } from '../../model/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
+import { redactSealed, type EncryptedValue } from '../sealed.js'
+
+/** A feedback entry as the CLI shows it: a comment encrypted at rest is `{ $encrypted: true }`. */
+export type DisplayFeedback = Omit<Feedback, 'comment'> & { comment: string | EncryptedValue | null }
+
+/** Feedback entries with their encrypted values replaced by markers. */
+export function displayFeedback(items: readonly Feedback[]): DisplayFeedback[] {
+  return items.map((item) => redactSealed(item) as DisplayFeedback)
+}
 
 /** Rating names used on the command line and in reports. */
 export type RatingName = 'up' | 'down' | 'neutral'
@@ -49,7 +58,7 @@ export async function listFeedback(
   collections: SessionCollections,
   query: FeedbackQuery,
   page: { limit: number; cursor?: string | undefined },
-): Promise<{ items: Feedback[]; nextCursor: string | null }> {
+): Promise<{ items: DisplayFeedback[]; nextCursor: string | null }> {
   const filter = feedbackFilter(query)
   if (page.cursor) {
     const position = decodeCursor(page.cursor, 'feedback-all')
@@ -61,7 +70,7 @@ export async function listFeedback(
     .sort({ _id: -1 })
     .limit(page.limit + 1)
     .toArray()
-  const items = docs.slice(0, page.limit).map(toFeedback)
+  const items = displayFeedback(docs.slice(0, page.limit).map(toFeedback))
   const last = items.at(-1)
   return {
     items,

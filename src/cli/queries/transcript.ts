@@ -1,14 +1,23 @@
 /**
  * Reading a session's stored conversation for display and export: every message document of the
  * session (active conversation and retained history), decoded with the library's codec, flagged
- * with whether it is in the agent's active conversation.
+ * with whether it is in the agent's active conversation. Encrypted parts read as
+ * `{ $encrypted: true }` (the CLI holds no key); an expired session reads as absent, as it does for
+ * the library, until the prune removes it.
  */
 import type { MessageData } from '@strands-agents/sdk'
 import type { Document } from 'mongodb'
 import type { SessionCollections } from '../../storage/collections.js'
-import { decodeValue } from '../../storage/encoding.js'
 import { decodeMessage } from '../../storage/message-codec.js'
+import { isExpired } from '../../storage/retention.js'
 import type { MessageDocument, SeqRange, SessionDocument } from '../../storage/schema.js'
+import { decodeForDisplay, redactSealed, type EncryptedValue } from '../sealed.js'
+
+/**
+ * A stored message as the CLI can read it: the SDK's JSON form, where an encrypted part (the whole
+ * content of a message sealed at rest) is `{ $encrypted: true }`.
+ */
+export type DisplayMessage = Omit<MessageData, 'content'> & { content: MessageData['content'] | EncryptedValue }
 
 /** One stored message. */
 export interface TranscriptMessage {
@@ -17,20 +26,25 @@ export interface TranscriptMessage {
   /** In the agent's active conversation (false: trimmed or summarised away, kept as history). */
   active: boolean
   createdAt: Date
-  message: MessageData
+  message: DisplayMessage
   /** Per-invocation metrics recorded on an invocation's final assistant message. */
   invocationMetrics: Document | null
 }
 
-/** The session document without its delivery bookkeeping, or `null`. */
+/**
+ * The session document without its delivery bookkeeping, or `null` when there is none or it is
+ * expired at `now` (an expired session is absent for every reader until it is pruned).
+ */
 export async function loadSessionDocument(
   collections: SessionCollections,
   sessionId: string,
+  now: Date = new Date(),
 ): Promise<SessionDocument | null> {
-  return collections.sessions.findOne(
+  const doc = await collections.sessions.findOne(
     { _id: sessionId },
     { projection: { outbox: 0, outbox_failed: 0, outbox_lease_until: 0, websocket_connections: 0 } },
   )
+  return isExpired(doc, now) ? null : doc
 }
 
 /** Whether anything at all is stored for `sessionId` (a session document, or leftovers of a partial delete). */
@@ -77,9 +91,9 @@ export async function* readTranscript(
         seq: doc.seq,
         active,
         createdAt: doc.created_at,
-        message: decodeMessage(doc),
+        message: decodeMessage(redactSealed(doc)) as DisplayMessage,
         invocationMetrics: doc.invocation_metrics
-          ? (decodeValue(doc.invocation_metrics, { binary: 'base64' }) as Document)
+          ? (decodeForDisplay(doc.invocation_metrics, { binary: 'base64' }) as Document)
           : null,
       }
     }

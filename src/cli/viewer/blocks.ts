@@ -1,7 +1,9 @@
 /**
  * Content blocks as the viewer shows them: the SDK's JSON form reduced to what a page needs. Media
- * bytes never leave the server (a placeholder with the type and size is sent instead).
+ * bytes never leave the server (a placeholder with the type and size is sent instead), nor do
+ * ciphertexts: content encrypted at rest is one `encrypted` block.
  */
+import { displayJson, isEncryptedValue } from '../sealed.js'
 
 /** One displayable block. Every string is user content: the page renders it as text only. */
 export type ViewBlock =
@@ -10,6 +12,7 @@ export type ViewBlock =
   | { kind: 'toolResult'; toolUseId: string; status: string; content: string }
   | { kind: 'reasoning'; text: string | null; redacted: boolean }
   | { kind: 'media'; media: string; format: string | null; bytes: number | null }
+  | { kind: 'encrypted' }
   | { kind: 'other'; name: string }
 
 type Block = Record<string, unknown>
@@ -23,7 +26,7 @@ function str(value: unknown, fallback = ''): string {
 }
 
 function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) ?? ''
+  return displayJson(value, 2)
 }
 
 /** Size in bytes of base64 (the codec's form of media bytes) or of a byte array. */
@@ -50,8 +53,14 @@ function resultContent(content: unknown): string {
     .join('\n')
 }
 
+/** The blocks of a message's content (an array of blocks, or `{ $encrypted: true }`). */
+export function viewBlocks(content: unknown): ViewBlock[] {
+  return Array.isArray(content) ? content.map(viewBlock) : [viewBlock(content)]
+}
+
 /** Converts one stored content block. */
 export function viewBlock(block: unknown): ViewBlock {
+  if (isEncryptedValue(block)) return { kind: 'encrypted' }
   if (!isRecord(block)) return { kind: 'other', name: 'unknown' }
   if (typeof block.text === 'string') return { kind: 'text', text: block.text }
   if (isRecord(block.toolUse)) {

@@ -14,6 +14,7 @@ import type { SessionCollections } from '../../storage/collections.js'
 import { validateIdentifier } from '../../validation/identifiers.js'
 import { UsageError } from '../errors.js'
 import { parseMetadataFilter } from '../commands/sessions-list.js'
+import { withDisplayMetadata } from '../queries/summaries.js'
 import { hostHeaderIsLoopback, isLoopbackHost, requestToken, TOKEN_COOKIE, tokenMatches } from './auth.js'
 import { loadDashboard, MAX_DASHBOARD_DAYS } from './dashboard.js'
 import { loadSessionView } from './session-view.js'
@@ -140,7 +141,7 @@ async function apiSessions(options: ViewerOptions, params: URLSearchParams): Pro
   const app = params.get('app') || undefined
   const user = params.get('user') || undefined
   const cursor = params.get('cursor') || undefined
-  return listSessions(
+  const page = await listSessions(
     options.collections,
     {
       limit,
@@ -154,6 +155,7 @@ async function apiSessions(options: ViewerOptions, params: URLSearchParams): Pro
     },
     { metadataFields: options.metadataFields },
   )
+  return { ...page, items: withDisplayMetadata(page.items) }
 }
 
 /** Search hits for `q` (of `user`, when given): the library's bounded search, no paging. */
@@ -165,7 +167,7 @@ async function apiSearch(options: ViewerOptions, params: URLSearchParams): Promi
     ...(user !== undefined && { userId: user }),
     ...(limitRaw && { limit: Number(limitRaw) }),
   })
-  return { hits }
+  return { hits: withDisplayMetadata(hits) }
 }
 
 async function apiDashboard(options: ViewerOptions, params: URLSearchParams): Promise<unknown> {

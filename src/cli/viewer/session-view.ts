@@ -7,11 +7,11 @@ import type { Document } from 'mongodb'
 import { loadAgents, type AgentSummary } from '../../features/agent-config.js'
 import { loadFeedbackPage } from '../../features/feedback.js'
 import { loadMetricsSummary, type MetricsSummary } from '../../features/metrics.js'
-import type { Feedback } from '../../model/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
-import { decodeValue } from '../../storage/encoding.js'
+import { displayFeedback, type DisplayFeedback } from '../queries/feedback.js'
 import { loadSessionDocument, readTranscript } from '../queries/transcript.js'
-import { viewBlock, type ViewBlock } from './blocks.js'
+import { decodeForDisplay, redactSealed, type EncryptedValue } from '../sealed.js'
+import { viewBlocks, type ViewBlock } from './blocks.js'
 
 /** Messages sent for one page; longer sessions are cut (the page says so). */
 export const MAX_MESSAGES = 2_000
@@ -48,7 +48,8 @@ export interface GuardrailEventView {
   agentId: string
   action: string
   stopReason: string | null
-  policiesTriggered: Record<string, string[]> | null
+  /** `{ $encrypted: true }` when encrypted at rest (the viewer holds no key). */
+  policiesTriggered: Record<string, string[]> | EncryptedValue | null
   messageSeq: number | null
   createdAt: Date
 }
@@ -58,10 +59,11 @@ export interface SessionView {
   applicationName: string | null
   createdAt: Date
   updatedAt: Date
+  /** Encrypted values (at any depth) are `{ $encrypted: true }`. */
   metadata: unknown
   agents: AgentSummary[]
   feedbackCounts: { up: number; down: number; neutral: number }
-  feedback: Feedback[]
+  feedback: DisplayFeedback[]
   feedbackTruncated: boolean
   metrics: MetricsSummary
   messages: ViewMessage[]
@@ -127,19 +129,19 @@ async function loadGuardrailEvents(collections: SessionCollections, sessionId: s
     agentId: doc.agent_id,
     action: doc.action,
     stopReason: doc.stop_reason,
-    // Sealed in encrypted sessions: the viewer holds no key.
-    policiesTriggered: doc.policies_triggered as GuardrailEventView['policiesTriggered'],
+    policiesTriggered: redactSealed(doc.policies_triggered as unknown) as GuardrailEventView['policiesTriggered'],
     messageSeq: doc.message_seq,
     createdAt: doc.created_at,
   }))
 }
 
-/** The session page's data, or `null` when there is no such session. */
+/** The session page's data, or `null` when there is no such session (or it is expired). */
 export async function loadSessionView(collections: SessionCollections, sessionId: string): Promise<SessionView | null> {
   const session = await loadSessionDocument(collections, sessionId)
   if (!session) return null
   const [agents, feedback, metrics, guardrailEvents, notifications] = await Promise.all([
-    loadAgents(collections, sessionId),
+    // The captured system prompt is sealed in encrypted sessions.
+    loadAgents(collections, sessionId).then(redactSealed),
     loadFeedbackPage(collections, sessionId, { limit: MAX_ENTRIES }),
     loadMetricsSummary(collections, sessionId),
     loadGuardrailEvents(collections, sessionId),
@@ -158,7 +160,7 @@ export async function loadSessionView(collections: SessionCollections, sessionId
       active: m.active,
       createdAt: m.createdAt,
       role: m.message.role,
-      blocks: m.message.content.map(viewBlock),
+      blocks: viewBlocks(m.message.content),
       invocationMetrics: m.invocationMetrics,
     })
   }
@@ -167,10 +169,10 @@ export async function loadSessionView(collections: SessionCollections, sessionId
     applicationName: session.application_name ?? null,
     createdAt: session.created_at,
     updatedAt: session.updated_at,
-    metadata: decodeValue(session.metadata ?? {}),
+    metadata: decodeForDisplay(session.metadata ?? {}),
     agents,
     feedbackCounts: { up: 0, down: 0, neutral: 0, ...session.feedback_counts },
-    feedback: feedback.items,
+    feedback: displayFeedback(feedback.items),
     feedbackTruncated: feedback.nextCursor !== null,
     metrics,
     messages,
