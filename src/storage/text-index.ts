@@ -12,7 +12,6 @@
  *   is picked up. It runs outside the caller's deadline (it is shared) but within its own.
  */
 import type { Collection, Document, IndexDescription, MongoClient } from 'mongodb'
-
 import { describeError, log } from '../logging.js'
 import { detectCapabilities } from './capabilities.js'
 import type { SessionCollections } from './collections.js'
