@@ -72,7 +72,7 @@ interface Detection {
 }
 
 const detections = new WeakMap<MongoClient, Map<string, Detection>>()
-const creations = new WeakMap<MongoClient, Map<string, Promise<boolean>>>()
+const creations = new WeakMap<MongoClient, Map<string, Creation>>()
 
 function keyOf(collections: SessionCollections): string {
   return `${collections.db.databaseName}\u0000${collections.sessions.collectionName}`
@@ -133,17 +133,28 @@ export function forgetTextSearch(client: MongoClient, collections: SessionCollec
   detections.get(client)?.delete(keyOf(collections))
 }
 
+/** How long a failed creation is remembered before the next manager tries again. */
+export const TEXT_INDEX_RETRY_MS = 10 * 60_000
+
+interface Creation {
+  run: Promise<boolean>
+  /** When a failed creation may be tried again. */
+  retryAfter: number
+}
+
 /**
  * Creates the text indexes where the engine has text indexes and they are missing; once per client,
- * database and prefix. Never rejects: resolves `true` when both are in place, `false` otherwise
- * (engine without text indexes, or creation refused — logged as a warning).
+ * database and prefix (a failure is tried again after {@link TEXT_INDEX_RETRY_MS}, not on every
+ * request). Never rejects: resolves `true` when both are in place, `false` otherwise (engine
+ * without text indexes, or creation refused — logged as a warning).
  */
 export function ensureTextIndexes(client: MongoClient, collections: SessionCollections): Promise<boolean> {
   const map = perClient(creations, client)
   const key = keyOf(collections)
   const existing = map.get(key)
-  if (existing) return existing
-  const run = outsideDeadline(async () => {
+  if (existing && Date.now() < existing.retryAfter) return existing.run
+  const creation: Creation = { run: Promise.resolve(false), retryAfter: Number.POSITIVE_INFINITY }
+  creation.run = outsideDeadline(async () => {
     try {
       if (!(await detectCapabilities(client)).textIndexes) return false
       const specs = textIndexSpecs()
@@ -158,6 +169,7 @@ export function ensureTextIndexes(client: MongoClient, collections: SessionColle
       forgetTextSearch(client, collections)
       return true
     } catch (error) {
+      creation.retryAfter = Date.now() + TEXT_INDEX_RETRY_MS
       log.warn(
         { database: collections.db.databaseName, error: describeError(error) },
         'text indexes not created; searchSessions uses its bounded scan',
@@ -165,8 +177,8 @@ export function ensureTextIndexes(client: MongoClient, collections: SessionColle
       return false
     }
   })
-  map.set(key, run)
-  return run
+  map.set(key, creation)
+  return creation.run
 }
 
 /** Whether `error` says that a `$text` query cannot run here (no text index, or no `$text` at all). */
