@@ -66,8 +66,11 @@ export {
   SEARCH_SESSION_WINDOW,
   SEARCH_MESSAGE_SESSIONS,
   SEARCH_MESSAGE_LIMIT,
+  SEARCH_TEXT_USER_SESSIONS,
+  SEARCH_TEXT_MESSAGE_LIMIT,
   type SearchSessionsQuery,
   type SessionSearchHit,
+  type SessionSearchMode,
   type CatalogueSearchOptions,
 } from './features/session-search.js'
 export type { SessionSearchToolOptions, SessionSearchToolResult } from './features/session-search-tool.js'

@@ -12,6 +12,7 @@ import { Binary, MongoServerError, type Db, type Document, type MongoClient, typ
 import { describeError } from '../logging.js'
 import type { ServerCapabilities } from '../storage/capabilities.js'
 import { ensureIndexes, INDEXES, openCollections } from '../storage/collections.js'
+import { textIndexSpecs } from '../storage/text-index.js'
 
 /** `fail` only for required probes; optional features that are missing are a `warn`. */
 export type ProbeStatus = 'pass' | 'fail' | 'warn' | 'info'
@@ -538,6 +539,39 @@ const ttlIndexes: Probe = {
   },
 }
 
+const textIndex: Probe = {
+  id: 'text-index',
+  title: 'text indexes ($text)',
+  required: false,
+  async run({ db }) {
+    const collection = db.collection<Document>('probe_text')
+    const fallback = 'searchSessions answers with its bounded scan (a substring match over the most recent sessions)'
+    const spec = textIndexSpecs().messages
+    let ids: string[]
+    try {
+      await collection.createIndexes([spec])
+      await collection.insertMany([
+        { _id: 'phrase' as never, content: [{ text: 'The invoice dispute is settled' }] },
+        { _id: 'words' as never, content: [{ text: 'a dispute about an invoice' }] },
+        { _id: 'second-block' as never, content: [{ toolUse: { name: 'x' } }, { text: 'Invoice Dispute, again' }] },
+        { _id: 'other' as never, content: [{ text: 'nothing to see' }] },
+      ])
+      const found = await collection
+        .find({ $text: { $search: '"invoice dispute"' } }, { projection: { _id: 1 } })
+        .toArray()
+      ids = found.map((d) => String(d._id)).sort()
+    } catch (error) {
+      if (!(error instanceof MongoServerError)) throw error
+      return { status: 'info', detail: `not available: ${describeError(error)}`, advice: fallback }
+    }
+    const measured = `a phrase query over the library's message text index found [${ids.join(', ')}]`
+    if (isDeepStrictEqual(ids, ['phrase', 'second-block'])) {
+      return pass(`${measured}: searchSessions uses text indexes here`)
+    }
+    return { status: 'info', detail: `${measured}, expected [phrase, second-block]`, advice: fallback }
+  },
+}
+
 const transactions: Probe = {
   id: 'transactions',
   title: 'multi-document transactions',
@@ -587,6 +621,7 @@ export const PROBES: readonly Probe[] = [
   severalSums,
   documentSize,
   ttlIndexes,
+  textIndex,
   transactions,
 ]
 

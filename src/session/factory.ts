@@ -11,6 +11,7 @@ import { ClosedError, ConfigurationError } from '../errors.js'
 import { describeError, log } from '../logging.js'
 import { ensureIndexes, expiryIndexes, openCollections } from '../storage/collections.js'
 import { detectCapabilities, type ServerCapabilities } from '../storage/capabilities.js'
+import { ensureTextIndexes } from '../storage/text-index.js'
 import { pingWithin, resolveConnection } from './connection.js'
 import { mapDriverErrors } from '../storage/driver-errors.js'
 import { DEFAULT_DATABASE_NAME } from '../storage/collections.js'
@@ -104,9 +105,12 @@ export class MongoDBSessionManagerFactory {
       if (this.#defaults.ensureIndexes !== false) {
         const db = this.#client.db(this.#defaults.databaseName ?? DEFAULT_DATABASE_NAME)
         const expiring = this.#expiry.expireAfterMs !== null
-        await ensureIndexes(this.#client, openCollections(db, this.#defaults.collectionPrefix ?? ''), {
+        const collections = openCollections(db, this.#defaults.collectionPrefix ?? '')
+        await ensureIndexes(this.#client, collections, {
           sessions: expiring ? expiryIndexes(await detectCapabilities(this.#client)) : [],
         })
+        // In the background: a text index build can outlast any operation (see text-index.ts).
+        void ensureTextIndexes(this.#client, collections)
       }
       return this
     })

@@ -18,6 +18,7 @@ import { ClosedError } from '../errors.js'
 import { log } from '../logging.js'
 import { AgentStore, type SaveExtras, type SaveResult } from '../storage/agent-store.js'
 import { detectCapabilities } from '../storage/capabilities.js'
+import { ensureTextIndexes } from '../storage/text-index.js'
 import { SessionKey } from '../storage/crypto/session-key.js'
 import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { outsideDeadline, runWithDeadline, untilAborted } from '../storage/deadline.js'
@@ -184,6 +185,8 @@ export class MongoDBSessionManager extends SessionManager {
               ...(expiring ? expiryIndexes(await detectCapabilities(this.#r.client)) : []),
             ],
           })
+          // In the background: a text index build can outlast any operation (see text-index.ts).
+          void ensureTextIndexes(this.#r.client, this.#r.collections)
         }
         await detectCapabilities(this.#r.client)
       })

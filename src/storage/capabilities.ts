@@ -24,6 +24,8 @@ export interface ServerCapabilities {
   ttlIndexes: boolean
   /** Change streams (`watch`). */
   changeStreams: boolean
+  /** Text indexes and `$text` queries (`searchSessions` uses them when present); FerretDB 1.x lacks them. */
+  textIndexes: boolean
 }
 
 const cache = new WeakMap<MongoClient, Promise<ServerCapabilities>>()
@@ -57,6 +59,7 @@ async function probe(client: MongoClient): Promise<ServerCapabilities> {
     transactions: !isFerret && replicated,
     ttlIndexes: !isFerret,
     changeStreams: !isFerret && replicated,
+    textIndexes: !isFerret,
   }
 }
 

@@ -51,7 +51,7 @@ describe('doctor --check', () => {
     expect(report.ok).toBe(true)
     expect(report.check.ok).toBe(true)
     expect(report.check.dropped).toBe(true)
-    expect(report.check.probes).toHaveLength(14)
+    expect(report.check.probes).toHaveLength(15)
     for (const probe of report.check.probes) {
       expect(Object.keys(probe).sort()).toEqual(
         expect.arrayContaining(['detail', 'durationMs', 'id', 'required', 'status', 'title']),

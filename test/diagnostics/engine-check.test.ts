@@ -72,7 +72,7 @@ describe('checkDeployment on the test server', () => {
   })
 
   it.runIf(inject('mongoEngine') === 'ferretdb' && !process.env.MONGODB_URI)(
-    'on FerretDB 1.24: no TTL indexes, no transactions, standalone, one $sum per $group',
+    'on FerretDB 1.24: no TTL or text indexes, no transactions, standalone, one $sum per $group',
     () => {
       expect(statuses(check)).toEqual({
         'retryable-writes': 'info',
@@ -88,11 +88,13 @@ describe('checkDeployment on the test server', () => {
         'several-sums': 'info',
         'document-size': 'pass',
         'ttl-index': 'warn',
+        'text-index': 'info',
         transactions: 'warn',
       })
       const byId = Object.fromEntries(check.probes.map((p) => [p.id, p]))
       expect(byId['ttl-index']!.detail).toMatch(/^not available: .*expireAfterSeconds/)
       expect(byId.transactions!.detail).toMatch(/^not supported: /)
+      expect(byId['text-index']!.detail).toMatch(/^not available: /)
       expect(byId['retryable-writes']!.detail).toContain('standalone')
     },
   )

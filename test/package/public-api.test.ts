@@ -30,6 +30,8 @@ describe('public API', () => {
       'SEARCH_MESSAGE_LIMIT',
       'SEARCH_MESSAGE_SESSIONS',
       'SEARCH_SESSION_WINDOW',
+      'SEARCH_TEXT_MESSAGE_LIMIT',
+      'SEARCH_TEXT_USER_SESSIONS',
       'SessionConflictError',
       'StorageOperationError',
       'ValidationError',

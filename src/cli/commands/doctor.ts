@@ -5,6 +5,7 @@
  */
 import { checkDeployment, type DeploymentCheck, type ProbeStatus } from '../../diagnostics/engine-check.js'
 import { detectCapabilities, type ServerCapabilities } from '../../storage/capabilities.js'
+import { ensureTextIndexes } from '../../storage/text-index.js'
 import { ensureIndexes, EXPIRY_INDEX, EXPIRY_TTL_INDEX, INDEXES } from '../../storage/collections.js'
 import type { CollectionKey } from '../../storage/schema.js'
 import { flag, intOption, stringOption, type Command } from '../command.js'
@@ -105,7 +106,11 @@ export const doctorCommand: Command = {
     await client.db('admin').command({ ping: 1 })
     const pingMs = Math.round(performance.now() - started)
     const server = await detectCapabilities(client)
-    if (flag(values, 'create-indexes')) await ensureIndexes(client, collections)
+    if (flag(values, 'create-indexes')) {
+      await ensureIndexes(client, collections)
+      // Best effort (never throws); on engines without text indexes it does nothing.
+      await ensureTextIndexes(client, collections)
+    }
     const reports: CollectionReport[] = []
     for (const [key, wanted] of Object.entries(INDEXES) as [CollectionKey, (typeof INDEXES)[CollectionKey]][]) {
       const collection = collections[key]
@@ -182,6 +187,7 @@ export const doctorCommand: Command = {
       ['transactions', yes(server.transactions)],
       ['TTL indexes', yes(server.ttlIndexes)],
       ['change streams', yes(server.changeStreams)],
+      ['text indexes', yes(server.textIndexes)],
     ])
     out.line()
     out.heading('Collections and indexes')
