@@ -34,7 +34,9 @@ import { liveClause } from '../storage/retention.js'
 import { shortenText } from '../storage/catalogue-text.js'
 import type { SessionDocument } from '../storage/schema.js'
 import { forgetTextSearch, isTextSearchUnavailable, textSearchAvailable } from '../storage/text-index.js'
-import { SUMMARY_PROJECTION, toSummary, type SessionSummary } from './catalogue.js'
+import { SUMMARY_PROJECTION, summaryProjection, toSummaries, toSummary, type SessionSummary } from './catalogue.js'
+import type { KeyProvider } from '../storage/crypto/key-provider.js'
+import { hasSealedMetadata } from '../storage/crypto/sealed-metadata.js'
 
 /** Sessions whose titles and previews are searched by the scan (the most recently active). */
 export const SEARCH_SESSION_WINDOW = 200
@@ -81,6 +83,8 @@ export interface CatalogueSearchOptions {
   mode?: 'auto' | 'scan'
   /** @internal The instant expired sessions are judged at (tests); default now. */
   now?: Date
+  /** Opens the metadata values of encrypted sessions in the hits (see `listSessions`). */
+  keyProvider?: KeyProvider | null
 }
 
 interface ValidQuery {
@@ -120,20 +124,47 @@ export async function searchSessions(
     throw new ValidationError("mode must be 'auto' or 'scan'", { field: 'mode' })
   }
   return mapDriverErrors('searchSessions', async () => {
-    const now = options.now ?? new Date()
-    const search = textSearchFor(valid.text)
-    const client: MongoClient = collections.db.client
-    if (options.mode !== 'scan' && search !== null && (await textSearchAvailable(client, collections))) {
-      try {
-        return await indexedSearch(collections, valid, search, now)
-      } catch (error) {
-        if (!isTextSearchUnavailable(error)) throw error
-        // The index went away (or the engine refuses `$text` after all): ask again later, scan now.
-        forgetTextSearch(client, collections)
-        log.debug({ database: collections.db.databaseName }, 'text search unavailable, searching by scan')
-      }
+    const hits = await findSessions(collections, valid, options)
+    return options.keyProvider ? withOpenedMetadata(collections, hits, options.keyProvider) : hits
+  })
+}
+
+async function findSessions(
+  collections: SessionCollections,
+  valid: ValidQuery,
+  options: CatalogueSearchOptions,
+): Promise<SessionSearchHit[]> {
+  const now = options.now ?? new Date()
+  const search = textSearchFor(valid.text)
+  const client: MongoClient = collections.db.client
+  if (options.mode !== 'scan' && search !== null && (await textSearchAvailable(client, collections))) {
+    try {
+      return await indexedSearch(collections, valid, search, now)
+    } catch (error) {
+      if (!isTextSearchUnavailable(error)) throw error
+      // The index went away (or the engine refuses `$text` after all): ask again later, scan now.
+      forgetTextSearch(client, collections)
+      log.debug({ database: collections.db.databaseName }, 'text search unavailable, searching by scan')
     }
-    return scanSearch(collections, valid, now)
+  }
+  return scanSearch(collections, valid, now)
+}
+
+/** Hits with the sealed metadata values of encrypted sessions opened (one read for all of them). */
+async function withOpenedMetadata(
+  collections: SessionCollections,
+  hits: SessionSearchHit[],
+  keyProvider: KeyProvider,
+): Promise<SessionSearchHit[]> {
+  const sealed = hits.filter((hit) => hasSealedMetadata(hit.session.metadata)).map((hit) => hit.session.sessionId)
+  if (sealed.length === 0) return hits
+  const docs = await collections.sessions
+    .find({ _id: { $in: sealed } }, { projection: summaryProjection(keyProvider) })
+    .toArray()
+  const opened = new Map((await toSummaries(collections, docs, keyProvider)).map((s) => [s.sessionId, s.metadata]))
+  return hits.map((hit) => {
+    const metadata = opened.get(hit.session.sessionId)
+    return metadata === undefined ? hit : { ...hit, session: { ...hit.session, metadata } }
   })
 }
 

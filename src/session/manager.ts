@@ -572,7 +572,11 @@ export class MongoDBSessionManager extends SessionManager {
       userId,
       (text, limit) =>
         this.#call('searchSessions', () =>
-          searchSessions(this.#r.collections, { text, limit, ...(userId !== null && { userId }) }),
+          searchSessions(
+            this.#r.collections,
+            { text, limit, ...(userId !== null && { userId }) },
+            { keyProvider: this.#r.keyProvider },
+          ),
         ),
       options,
     )

@@ -19,6 +19,7 @@ import {
   NotificationDispatcher,
   relayPendingNotifications,
   rotateMasterKey,
+  searchSessions,
   type KeyProvider,
   type Metadata,
 } from '../../src/index.js'
@@ -162,6 +163,13 @@ describe('encryption of metadata, feedback, guardrail events and notifications',
     const sealed = keyless.items.find((s) => s.sessionId === 'data-1')!.metadata
     expect(sealed.plan).toBe('gold')
     expect(sealed.note).toBeInstanceOf(Binary)
+
+    // Search hits open them the same way.
+    await m.setTitle(`Title ${mark}`)
+    const [hit] = await searchSessions(m.collections, { text: `Title ${mark}` }, { keyProvider })
+    expect(hit!.session.metadata).toEqual(written.metadata)
+    const [sealedHit] = await searchSessions(m.collections, { text: `Title ${mark}` })
+    expect(sealedHit!.session.metadata.note).toBeInstanceOf(Binary)
 
     // The same writes without encryption do store the marker: the scan can see it.
     const control = marker()
