@@ -196,12 +196,16 @@ export function goals(turns: readonly TurnMeasurement[], requests: readonly Requ
     if (!plain) continue
     const timeRatio = medianOf(encrypted.turns, (c) => c.ms) / medianOf(plain.turns, (c) => c.ms)
     const extraPerTurn = medianOf(encrypted.turns, (c) => c.sentBytes) - medianOf(plain.turns, (c) => c.sentBytes)
+    // The turn without encryption also sends the preview, which an encrypted turn leaves out: the
+    // cost of sealing is what the encrypted turn sends more, plus that.
+    const preview = plain.previewBytes ?? 0
     // A turn writes two messages (the user's and the reply) and re-seals the agent state (two fields).
-    const extraPerSealedField = extraPerTurn / 4
+    const extraPerSealedField = (extraPerTurn + preview) / 4
     lines.push(
       `- Encryption on, at ${count(encrypted.n)} messages: ${timeRatio.toFixed(2)}× the time of a turn without ` +
         `(goal ≤ 1.2×: ${timeRatio <= 1.2 ? 'holds' : 'DOES NOT HOLD'}); ${Math.round(extraPerTurn)} more bytes sent ` +
-        `per turn, ${Math.round(extraPerSealedField)} per sealed field (each message is one; the agent state two) ` +
+        `per turn, which also leaves out the ${preview}-byte preview: sealing costs ` +
+        `${Math.round(extraPerSealedField)} bytes per sealed field (each message is one; the agent state two) ` +
         `— goal ≤ 64 per message: ${extraPerSealedField <= 64 ? 'holds' : 'DOES NOT HOLD'}.`,
     )
   }

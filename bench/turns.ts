@@ -10,7 +10,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Agent, NullConversationManager, SessionManager } from '@strands-agents/sdk'
 import { LocalFileStorage } from '@strands-agents/sdk/storage'
-import type { Db, MongoClient } from 'mongodb'
+import { BSON, type Db, type MongoClient } from 'mongodb'
 import { randomBytes } from 'node:crypto'
 import { createLocalKeyProvider, MongoDBSessionManager } from '../src/index.js'
 import type { CommandLog } from './command-log.js'
@@ -50,6 +50,12 @@ export interface TurnMeasurement {
   /** The hot-path commands of the measured turns, with their round trips (library only). */
   commandTimes: { name: string; collection: string | undefined; ms: number }[]
   failure: string | undefined
+  /**
+   * Library only: bytes the preview of the last message adds to each turn's update. Only a turn
+   * without encryption stores it (with encryption it would be a clear copy of sealed text), so the
+   * wire cost of sealing is the difference in bytes sent plus this.
+   */
+  previewBytes?: number
 }
 
 /** Starts measuring; the returned function gives what was spent since. */
@@ -103,7 +109,12 @@ export async function benchTurns(options: TurnBenchOptions): Promise<TurnMeasure
     {
       name: LIBRARY,
       open(sessionId) {
-        const sessionManager = new MongoDBSessionManager({ client, databaseName: db.databaseName, sessionId })
+        // A suffix as long as the encrypted backend's, so that both send ids of the same length.
+        const sessionManager = new MongoDBSessionManager({
+          client,
+          databaseName: db.databaseName,
+          sessionId: `${sessionId}-plaintext`,
+        })
         return { sessionManager, meter: mongoMeter, close: () => sessionManager.close() }
       },
     },
@@ -216,6 +227,16 @@ async function measureTurns(
       }
     }
     for (const run of runs) {
+      if (run.result.backend === LIBRARY && run.session.sessionManager instanceof MongoDBSessionManager) {
+        const manager = run.session.sessionManager
+        const doc = await manager.collections.sessions.findOne(
+          { _id: manager.sessionId },
+          { projection: { preview: 1 } },
+        )
+        // The `preview` element of the update's `$set`: its BSON size less the enclosing document's 5 bytes.
+        if (typeof doc?.preview === 'string')
+          run.result.previewBytes = BSON.calculateObjectSize({ preview: doc.preview }) - 5
+      }
       if (run.failed === 0) continue
       const which = run.failed === turns + 1 ? 'every turn' : `${run.failed} of ${turns + 1} turns`
       run.result.failure = `${which} failed: ${[...run.causes].join('; ')}`
