@@ -2,12 +2,13 @@
  * The CLI as a real process: the shebang entry point, signals (an interrupted `sessions delete`
  * leaves every session whole or gone), and the relay delivering what a crashed writer left behind.
  */
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MongoDBSessionManager, NotificationDispatcher } from '../../src/index.js'
+import { createLocalKeyProvider, MongoDBSessionManager, NotificationDispatcher } from '../../src/index.js'
 import { createMetadataSqsHook } from '../../src/aws/index.js'
 import { startFauxqs, type RunningFauxqs } from '../support/fauxqs.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
@@ -112,8 +113,14 @@ describe('relay', () => {
     await fauxqs.stop()
   })
 
-  it('delivers a durable notification its writer could not send', async () => {
-    const queueUrl = (await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: 'relay-cli' }))).QueueUrl!
+  // An encrypted session's outbox payload is sealed: the relay opens it with the master key, read
+  // from the environment variable the command names; without it, the entry stays pending.
+  it.each([
+    ['a plain session', null],
+    ['an encrypted session (--master-key-env)', randomBytes(32).toString('base64')],
+  ])('delivers a durable notification its writer could not send: %s', async (_, masterKey) => {
+    const sessionId = masterKey ? 'relay-2' : 'relay-1'
+    const queueUrl = (await fauxqs.sqs.send(new CreateQueueCommand({ QueueName: `relay-cli-${sessionId}` }))).QueueUrl!
     // The writer's SQS endpoint is down: the event stays in the session's outbox.
     const deadClient = new SQSClient({
       endpoint: 'http://127.0.0.1:9',
@@ -122,35 +129,50 @@ describe('relay', () => {
       maxAttempts: 1,
     })
     const manager = new MongoDBSessionManager({
-      sessionId: 'relay-1',
+      sessionId,
       client: db.client,
       databaseName: db.databaseName,
       delivery: 'durable',
       dispatcher: new NotificationDispatcher({ maxAttempts: 1 }),
       metadataHook: createMetadataSqsHook({ queueUrl, metadataFields: ['status'], client: deadClient }),
+      ...(masterKey && { encryption: { keyProvider: createLocalKeyProvider(masterKey) } }),
     })
     await manager.updateMetadata({ status: 'escalated' })
     await manager.close()
     deadClient.destroy()
     const sessions = db.db.collection('sessions')
-    expect((await sessions.findOne({ _id: 'relay-1' as never }))?.outbox).toHaveLength(1)
+    expect((await sessions.findOne({ _id: sessionId as never }))?.outbox).toHaveLength(1)
     // Make it due now (the relay leaves fresh entries to their writer for a minute).
-    await sessions.updateOne({ _id: 'relay-1' as never }, { $set: { 'outbox.0.due_at': new Date(0) } })
+    await sessions.updateOne({ _id: sessionId as never }, { $set: { 'outbox.0.due_at': new Date(0) } })
 
+    const relay = ['relay', '--once', '--json', '--channels', 'sqs', '--endpoint-url', fauxqs.endpoint]
+    const env = {
+      MONGODB_URI: db.uri,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_REGION: 'eu-west-1',
+    }
+    if (masterKey) {
+      const keyless = await runCliProcess([...relay, '--db', db.databaseName], env)
+      expect(JSON.parse(keyless.stdout)).toMatchObject({ delivered: 0, failed: 0 })
+      // Past the backoff that pass set on the document.
+      await sessions.updateOne({ _id: sessionId as never }, { $unset: { outbox_lease_until: '' } })
+    }
     const result = await runCliProcess(
-      ['relay', '--once', '--json', '--channels', 'sqs', '--endpoint-url', fauxqs.endpoint, '--db', db.databaseName],
-      { MONGODB_URI: db.uri, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'eu-west-1' },
+      [...relay, '--db', db.databaseName, ...(masterKey ? ['--master-key-env', 'TEST_MASTER_KEY'] : [])],
+      { ...env, ...(masterKey && { TEST_MASTER_KEY: masterKey }) },
     )
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
+    if (masterKey) expect(result.stdout + result.stderr).not.toContain(masterKey)
     expect(JSON.parse(result.stdout)).toMatchObject({ delivered: 1, failed: 0 })
     const [message] = await receiveMessages(fauxqs.sqs, queueUrl, 1)
     expect(JSON.parse(message!.Body!)).toMatchObject({
-      session_id: 'relay-1',
+      session_id: sessionId,
       event: 'metadata_update',
       operation: 'update',
       metadata: { status: 'escalated' },
     })
-    expect((await sessions.findOne({ _id: 'relay-1' as never }))?.outbox ?? []).toHaveLength(0)
+    expect((await sessions.findOne({ _id: sessionId as never }))?.outbox ?? []).toHaveLength(0)
   })
 })

@@ -6,10 +6,11 @@
 import { relayPendingNotifications, startOutboxRelay, type RelayResult } from '../../notifications/outbox-relay.js'
 import type { NotificationSender } from '../../model/types.js'
 import type { SessionCollections } from '../../storage/collections.js'
+import { createLocalKeyProvider, type KeyProvider } from '../../storage/crypto/key-provider.js'
+import { flag, intOption, stringOption, type Command, type OptionValues } from '../command.js'
+import { UsageError, messageOf } from '../errors.js'
 
 type SessionsCollection = SessionCollections['sessions']
-import { flag, intOption, stringOption, type Command } from '../command.js'
-import { UsageError, messageOf } from '../errors.js'
 
 interface SenderSettings {
   channels: string[]
@@ -64,6 +65,35 @@ async function createSenders(settings: SenderSettings, sessions: SessionsCollect
   return senders
 }
 
+/**
+ * The key provider that opens the notifications of encrypted sessions, if one is asked for. The
+ * master key is read from an environment variable named on the command line, never from the command
+ * line itself (other users of the machine can read a process's arguments).
+ */
+async function keyProviderOf(values: OptionValues): Promise<KeyProvider | undefined> {
+  const variable = stringOption(values, 'master-key-env')
+  const kmsKeyId = stringOption(values, 'kms-key-id')
+  if (variable !== undefined && kmsKeyId !== undefined) {
+    throw new UsageError('give --master-key-env or --kms-key-id, not both')
+  }
+  if (variable !== undefined) {
+    const masterKey = process.env[variable]
+    if (masterKey === undefined || masterKey.trim() === '') {
+      throw new UsageError(`--master-key-env: the environment variable ${variable} is not set`)
+    }
+    try {
+      return createLocalKeyProvider(masterKey)
+    } catch (error) {
+      throw new UsageError(`--master-key-env ${variable}: ${messageOf(error)}`)
+    }
+  }
+  if (kmsKeyId !== undefined) {
+    const aws = await import('../../aws/index.js')
+    return aws.createAwsKmsKeyProvider({ keyId: kmsKeyId })
+  }
+  return undefined
+}
+
 function summary(result: RelayResult): string {
   return `${result.delivered} delivered, ${result.failed} failed permanently, ${result.deferred} deferred (${result.documents} documents)`
 }
@@ -90,11 +120,22 @@ export const relayCommand: Command = {
       description: 'AWS region (default: from the topic ARN / environment)',
     },
     'endpoint-url': { type: 'string', value: '<url>', description: 'SNS/SQS endpoint (an emulator such as fauxqs)' },
+    'master-key-env': {
+      type: 'string',
+      value: '<VAR>',
+      description: 'deliver notifications of encrypted sessions: the environment variable holding the master key',
+    },
+    'kms-key-id': {
+      type: 'string',
+      value: '<key>',
+      description: 'deliver notifications of encrypted sessions whose keys AWS KMS wraps (key id, ARN or alias)',
+    },
   },
   examples: [
     'mongodb-session-manager relay',
     'mongodb-session-manager relay --once --json',
     'mongodb-session-manager relay --channels sns,sqs --endpoint-url http://127.0.0.1:4566 --region eu-west-1',
+    'mongodb-session-manager relay --master-key-env SESSION_MASTER_KEY',
   ],
   async run({ values, out, connect, signal }) {
     const intervalMs = intOption(values, 'interval', 5_000, 100, 3_600_000)
@@ -115,12 +156,17 @@ export const relayCommand: Command = {
     if (endpointUrl !== undefined && !/^https?:\/\//.test(endpointUrl)) {
       throw new UsageError('--endpoint-url must be an http(s) URL')
     }
+    const keyProvider = await keyProviderOf(values)
     const { collections } = await connect()
     const senders = await createSenders(
       { channels, region: stringOption(values, 'region'), endpointUrl },
       collections.sessions,
     )
-    const relayOptions = { collections: [collections.sessions, collections.feedback], senders }
+    const relayOptions = {
+      collections: { sessions: collections.sessions, feedback: collections.feedback },
+      senders,
+      ...(keyProvider && { encryption: { keyProvider } }),
+    }
     if (flag(values, 'once')) {
       const result = await relayPendingNotifications(relayOptions)
       if (out.json) out.printJson(result)
