@@ -517,7 +517,8 @@ const ttlIndexes: Probe = {
   required: false,
   async run({ db }) {
     const collection = db.collection<Document>('probe_ttl')
-    const unused = 'the library does not rely on them; an application expiring data with a TTL index cannot here'
+    const unused =
+      'retention works without them: run pruneExpiredSessions (or `sessions prune`) on a schedule to delete expired sessions'
     try {
       await collection.createIndex({ expires_at: 1 }, { name: 'probe_ttl', expireAfterSeconds: 3600 })
     } catch (error) {
