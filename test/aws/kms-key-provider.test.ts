@@ -22,6 +22,7 @@ import { ScriptedModel } from '../../src/testing/index.js'
 import { startLocalKms, type RunningLocalKms } from '../../tools/local-kms/launcher.js'
 import { echoResponder } from '../support/agents.js'
 import { countCommands, type CommandLog } from '../support/command-counter.js'
+import { storedAnywhere as storedInDatabase } from '../support/raw-scan.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let t: TestDatabase
@@ -66,13 +67,7 @@ function agent(sessionManager: MongoDBSessionManager): Agent {
   return new Agent({ model: new ScriptedModel(echoResponder), sessionManager, printer: false })
 }
 
-async function storedAnywhere(needle: Buffer): Promise<boolean> {
-  for (const { name } of await t.db.listCollections({}, { nameOnly: true }).toArray()) {
-    const docs = (await t.db.collection(name).find({}, { raw: true }).toArray()) as unknown as Buffer[]
-    if (docs.some((d) => Buffer.from(d).includes(needle))) return true
-  }
-  return false
-}
+const storedAnywhere = (needle: Uint8Array) => storedInDatabase(t.db, needle)
 
 describe('createAwsKmsKeyProvider (local-kms)', () => {
   it('is available (the package is a dev dependency)', () => {

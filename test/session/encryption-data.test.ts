@@ -29,6 +29,7 @@ import { createQueue, createTopicWithQueues, drain } from '../aws/support/aws.js
 import { countCommands, type CommandLog } from '../support/command-counter.js'
 import { startFauxqs, type RunningFauxqs } from '../support/fauxqs.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
+import { storedAnywhere as storedInDatabase } from '../support/raw-scan.js'
 
 let t: TestDatabase
 let client: MongoClient
@@ -65,14 +66,7 @@ function manager(
   })
 }
 
-async function storedAnywhere(needle: string): Promise<boolean> {
-  const bytes = Buffer.from(needle, 'utf8')
-  for (const { name } of await t.db.listCollections({}, { nameOnly: true }).toArray()) {
-    const docs = (await t.db.collection(name).find({}, { raw: true }).toArray()) as unknown as Uint8Array[]
-    if (docs.some((doc) => Buffer.from(doc).includes(bytes))) return true
-  }
-  return false
-}
+const storedAnywhere = (needle: string) => storedInDatabase(t.db, needle)
 
 const guardrailTrace = (word: string) => ({
   guardrail: {

@@ -23,6 +23,7 @@ import { ScriptedModel } from '../../src/testing/index.js'
 import { echoResponder } from '../support/agents.js'
 import { countCommands, type CommandLog } from '../support/command-counter.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
+import { storedAnywhere as storedInDatabase } from '../support/raw-scan.js'
 
 let t: TestDatabase
 let client: MongoClient
@@ -57,20 +58,7 @@ function rawSessions() {
   return t.db.collection<{ _id: string } & Document>('sessions')
 }
 
-/** Every stored document of every collection, as raw BSON bytes. */
-async function rawDocuments(): Promise<Buffer[]> {
-  const out: Buffer[] = []
-  for (const { name } of await t.db.listCollections({}, { nameOnly: true }).toArray()) {
-    const docs = await t.db.collection(name).find({}, { raw: true }).toArray()
-    out.push(...(docs as unknown as Buffer[]).map((d) => Buffer.from(d)))
-  }
-  return out
-}
-
-async function storedAnywhere(marker: string): Promise<boolean> {
-  const needle = Buffer.from(marker, 'utf8')
-  return (await rawDocuments()).some((doc) => doc.includes(needle))
-}
+const storedAnywhere = (marker: string) => storedInDatabase(t.db, marker)
 
 /** Writes a two-turn conversation and app state holding `marker`; returns the agent. */
 async function writeMarked(sessionId: string, marker: string, provider: KeyProvider | null = keyProvider) {
