@@ -360,8 +360,10 @@ export class SessionData {
    */
   async ensureSession(): Promise<{ created: boolean; applicationName: string | null }> {
     const now = this.expiry.now()
-    // The data key is created in the write that creates the session document (no write of its own).
-    const dataKey = await this.#sessionKey?.forInsert()
+    // The data key is created in the write that creates the session document (no write of its own);
+    // a session whose key this manager already read exists: no new key (with KMS, no request).
+    const dataKey =
+      this.#sessionKey && !(await this.#sessionKey.isKnown()) ? await this.#sessionKey.forInsert() : undefined
     // Creating the session is its first activity; an expired session is retired and created afresh.
     const result = await upsertLiveSession(this.collections, this.sessionId, now, (live) =>
       this.collections.sessions.updateOne(

@@ -32,6 +32,7 @@ let kmsServer: RunningLocalKms
 let kms: KMSClient
 let keyId: string
 let decrypts = 0
+let generated = 0
 
 beforeAll(async () => {
   t = await openTestDatabase('msm_kms')
@@ -46,6 +47,7 @@ beforeAll(async () => {
   kms.middlewareStack.add(
     (next, context) => (args) => {
       if (context.commandName === 'DecryptCommand') decrypts++
+      if (context.commandName === 'GenerateDataKeyCommand') generated++
       return next(args)
     },
     { step: 'initialize' },
@@ -95,6 +97,31 @@ describe('createAwsKmsKeyProvider (local-kms)', () => {
     expect(log.commands).toEqual(['find', 'find', 'insert', 'update'])
     expect(restored.appState.get('note')).toBe(marker)
     expect(JSON.stringify(restored.messages[0]!.toJSON())).toContain(marker)
+  })
+
+  it('asks KMS for a data key only for a new session, not for a new agent of a session it has read', async () => {
+    const provider = createAwsKmsKeyProvider({ keyId, client: kms })
+    const before = generated
+    const m = manager('kms-agents', provider)
+    await agent(m).invoke('first agent')
+    expect(generated).toBe(before + 1)
+    // A second agent's first save makes sure the session exists: its key is already known.
+    const second = new Agent({
+      model: new ScriptedModel(echoResponder),
+      sessionManager: m,
+      printer: false,
+      id: 'second',
+    })
+    await second.invoke('second agent')
+    expect(generated).toBe(before + 1)
+    const restored = new Agent({
+      model: new ScriptedModel(echoResponder),
+      sessionManager: manager('kms-agents', provider),
+      printer: false,
+      id: 'second',
+    })
+    await restored.initialize()
+    expect(restored.messages).toHaveLength(2)
   })
 
   it('a wrapped key only unwraps for its own session (encryption context)', async () => {

@@ -40,6 +40,11 @@ export class SessionKey {
     this.#wrapped = null
   }
 
+  /** Whether the key of the stored session is known (read or created by this manager). */
+  async isKnown(): Promise<boolean> {
+    return this.#key !== undefined && (await this.#key.catch(() => null)) !== null
+  }
+
   /** Learns the key from a session document read with `{ data_key: 1 }` in its projection. */
   async fromDocument(doc: Document | null): Promise<Buffer | null> {
     const stored = doc?.[DATA_KEY_FIELD] as StoredDataKey | undefined
