@@ -42,8 +42,11 @@ const SYSTEM_PROMPT = 'config.system_prompt'
  */
 type PromptCrypto = SessionCrypto | null | undefined
 
-function promptPlace(agentId: string): string {
-  return `agents/${agentId}/${SYSTEM_PROMPT}`
+/** Free-form prompt metadata (`extra`): user content too, sealed like the system prompt. */
+const PROMPT_EXTRA = 'extra'
+
+function promptPlace(agentId: string, field = SYSTEM_PROMPT): string {
+  return `agents/${agentId}/${field}`
 }
 
 /** The stored form of a system prompt, sealed when encrypting. */
@@ -56,18 +59,39 @@ async function storedPrompt(
   return crypto ? crypto.seal(await crypto.writeKey(), encoded, promptPlace(agentId)) : encoded
 }
 
-/** Opens the sealed system prompts of `agents` in place (one key read, only when there is one). */
+/** The stored form of prompt metadata, its `extra` sealed when encrypting. */
+async function storedPromptMetadata(crypto: PromptCrypto, agentId: string, pm: PromptMetadata): Promise<Document> {
+  const doc = promptMetadataToDoc(pm)
+  if (crypto && doc[PROMPT_EXTRA] !== undefined) {
+    doc[PROMPT_EXTRA] = crypto.seal(await crypto.writeKey(), doc[PROMPT_EXTRA], promptPlace(agentId, PROMPT_EXTRA))
+  }
+  return doc
+}
+
+/**
+ * Opens the sealed system prompts and prompt-metadata `extra`s of `agents` in place (one key read,
+ * only when there is one).
+ */
 async function openPrompts(
   crypto: PromptCrypto,
   sessionId: string,
   agents: Record<string, Partial<AgentStateDocument> | undefined>,
 ): Promise<void> {
-  const sealed = Object.entries(agents).filter(([, agent]) => isSealed(agent?.config?.system_prompt))
-  if (sealed.length === 0 || crypto === undefined) return
-  const key = crypto ? await crypto.readKey() : null
-  for (const [agentId, agent] of sealed) {
-    agent!.config!.system_prompt = open(key, agent!.config!.system_prompt, { sessionId, place: promptPlace(agentId) })
+  const fields: { config: Document; field: string; place: string }[] = []
+  for (const [agentId, agent] of Object.entries(agents)) {
+    const config = agent?.config as Document | undefined
+    if (isSealed(config?.system_prompt))
+      fields.push({ config: config!, field: 'system_prompt', place: promptPlace(agentId) })
+    const pm = config?.prompt_metadata as Document | undefined
+    if (isSealed(pm?.[PROMPT_EXTRA])) {
+      fields.push({ config: pm!, field: PROMPT_EXTRA, place: promptPlace(agentId, PROMPT_EXTRA) })
+    }
   }
+  if (fields.length === 0 || crypto === undefined) return
+  const opened = (key: Buffer | null) =>
+    fields.map(({ config, field, place }) => open(key, config[field], { sessionId, place }))
+  const values = crypto ? await crypto.withReadKey(opened) : opened(null)
+  fields.forEach(({ config, field }, i) => (config[field] = values[i]))
 }
 
 /** Configuration of one agent. */
@@ -207,18 +231,16 @@ export async function storeAgentConfigUpdate(
     validatePromptMetadata(update) // throws the typed error for a non-object
   }
   if (update.model !== undefined) set[agentField(agentId, 'config.model')] = validateModelId(update.model)
-  if (update.systemPrompt !== undefined) {
-    set[agentField(agentId, SYSTEM_PROMPT)] = await storedPrompt(
-      crypto,
-      agentId,
-      validateSystemPrompt(update.systemPrompt),
-    )
+  const prompt = update.systemPrompt === undefined ? undefined : validateSystemPrompt(update.systemPrompt)
+  const pm = update.promptMetadata === undefined ? undefined : validatePromptMetadata(update.promptMetadata)
+  // Sealing asks for the session's key, which would create a missing session: an unknown session or
+  // agent is reported first, as without encryption.
+  if (crypto && (prompt !== undefined || pm !== undefined))
+    await loadAgentConfig(collections, sessionId, agentId, crypto)
+  if (pm !== undefined) {
+    set[agentField(agentId, 'config.prompt_metadata')] = await storedPromptMetadata(crypto, agentId, pm)
   }
-  if (update.promptMetadata !== undefined) {
-    set[agentField(agentId, 'config.prompt_metadata')] = promptMetadataToDoc(
-      validatePromptMetadata(update.promptMetadata),
-    )
-  }
+  if (prompt !== undefined) set[agentField(agentId, SYSTEM_PROMPT)] = await storedPrompt(crypto, agentId, prompt)
   if (Object.keys(set).length === 0) return loadAgentConfig(collections, sessionId, agentId, crypto)
   return writeConfig(collections, sessionId, agentId, set, crypto)
 }
@@ -232,7 +254,10 @@ export async function storePromptMetadata(
   crypto?: PromptCrypto,
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
-  const doc = promptMetadataToDoc(validatePromptMetadata(promptMetadata))
+  const valid = validatePromptMetadata(promptMetadata)
+  // As in `storeAgentConfigUpdate`: an unknown session or agent is reported before a key is asked for.
+  if (crypto) await loadAgentConfig(collections, sessionId, agentId, crypto)
+  const doc = await storedPromptMetadata(crypto, agentId, valid)
   return writeConfig(collections, sessionId, agentId, { [agentField(agentId, 'config.prompt_metadata')]: doc }, crypto)
 }
 

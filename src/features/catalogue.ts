@@ -9,7 +9,7 @@
  * an unindexed collection scan.
  */
 import type { AnyBulkWriteOperation, Document, IndexDescription } from 'mongodb'
-import { ValidationError } from '../errors.js'
+import { DecryptionError, ValidationError } from '../errors.js'
 import type { Metadata } from '../model/types.js'
 import type { SessionCollections } from '../storage/collections.js'
 import { DATA_KEY_FIELD, SessionKey } from '../storage/crypto/session-key.js'
@@ -271,8 +271,15 @@ export async function toSummaries(
   return Promise.all(
     docs.map(async (doc) => {
       if (!keyProvider || !hasSealedMetadata(doc.metadata)) return toSummary(doc)
-      const key = await new SessionKey(keyProvider, collections.sessions, doc._id).fromDocument(doc)
-      return toSummary({ ...doc, metadata: openMetadata(key, doc._id, doc.metadata) as Document })
+      try {
+        const key = await new SessionKey(keyProvider, collections.sessions, doc._id).fromDocument(doc)
+        return toSummary({ ...doc, metadata: openMetadata(key, doc._id, doc.metadata) as Document })
+      } catch (error) {
+        // One session that cannot be opened (being deleted: its key goes first; or under another
+        // master key) does not fail the listing: its values stay sealed, as for a keyless reader.
+        if (!(error instanceof DecryptionError)) throw error
+        return toSummary(doc)
+      }
     }),
   )
 }

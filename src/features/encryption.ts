@@ -64,6 +64,8 @@ export async function rotateMasterKey(
               provider: options.to.kind,
               wrapped: new Binary(rewrapped),
               created_at: stored.created_at,
+              // The same data key under another master key: commits sealed under it still match.
+              ...(stored.id !== undefined && { id: stored.id }),
             },
           },
         },

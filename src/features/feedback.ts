@@ -25,6 +25,7 @@ import { mapDriverErrors } from '../storage/driver-errors.js'
 import { expiryFields, isExpired, NO_EXPIRY, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 import { isSealed, open } from '../storage/crypto/cipher.js'
 import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
+import { assertWritableWithoutKey, DATA_KEY_FIELD } from '../storage/crypto/session-key.js'
 
 /** Name of the counter for a rating. */
 export function ratingCounter(rating: FeedbackRating): 'up' | 'down' | 'neutral' {
@@ -44,6 +45,16 @@ export interface FeedbackContext {
   onStoredUserId?: (stored: string | null | undefined) => void
   /** Encryption on: the comment and the outbox payloads are sealed under the session's key. */
   crypto?: SessionCrypto
+}
+
+/** Without encryption: refuses to store a comment in clear in an encrypted session (one read). */
+async function assertNotEncrypted(ctx: FeedbackContext): Promise<void> {
+  const doc = await ctx.collections.sessions.findOne(
+    { _id: ctx.sessionId },
+    { projection: { [`${DATA_KEY_FIELD}.id`]: 1, expires_at: 1 } },
+  )
+  // An expired session is retired and created afresh by this feedback: its key goes with it.
+  if (!isExpired(doc, ctx.expiry.now())) assertWritableWithoutKey(ctx.sessionId, doc)
 }
 
 /** Where a sealed feedback comment lives: part of its authenticated data. */
@@ -106,6 +117,7 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
   // With encryption the session is made live and keyed first: the comment is sealed under the key
   // of the session the feedback ends up in.
   const key = ctx.crypto ? await ctx.crypto.writeKey() : null
+  if (!ctx.crypto) await assertNotEncrypted(ctx)
   const now = ctx.expiry.now()
   const pending = call.takePending()
   const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification))) : []
@@ -197,15 +209,10 @@ export async function loadFeedbackPage(
     .toArray()
   const more = docs.length > limit
   const page = docs.slice(0, limit)
-  if (crypto !== undefined && page.some((doc) => isSealed(doc.comment))) {
-    const key = crypto ? await crypto.readKey() : null
-    for (const doc of page) {
-      if (isSealed(doc.comment)) {
-        doc.comment = openWith(crypto, key, sessionId, doc.comment, commentPlace(doc._id)) as string
-      }
-    }
-  }
-  const items = page.map(toFeedback)
+  const items =
+    crypto !== undefined && page.some((doc) => isSealed(doc.comment))
+      ? await openComments(crypto, sessionId, page)
+      : page.map(toFeedback)
   const last = items.at(-1)
   return { items, nextCursor: more && last ? encodeCursor('feedback', { id: last.id }) : null }
 }
@@ -246,12 +253,11 @@ async function countFeedbackByRating(collections: SessionCollections, sessionId:
   return counts
 }
 
-function openWith(
-  crypto: SessionCrypto | null,
-  key: Buffer | null,
-  sessionId: string,
-  value: unknown,
-  place: string,
-): unknown {
-  return crypto ? crypto.open(key, value, place) : open(null, value, { sessionId, place })
+/** Feedback with sealed comments opened (`null`: no key, so a sealed comment is a `DecryptionError`). */
+function openComments(crypto: SessionCrypto | null, sessionId: string, docs: FeedbackDocument[]): Promise<Feedback[]> {
+  const opened = (key: Buffer | null) =>
+    docs.map((doc) =>
+      toFeedback({ ...doc, comment: open(key, doc.comment, { sessionId, place: commentPlace(doc._id) }) as string }),
+    )
+  return crypto ? crypto.withReadKey(opened) : Promise.resolve().then(() => opened(null))
 }

@@ -246,15 +246,17 @@ export async function loadGuardrailEvents(
     .limit(limit + 1)
     .toArray()
   const page = docs.slice(0, limit)
-  const key = crypto && page.some((doc) => isSealed(doc.policies_triggered)) ? await crypto.readKey() : null
-  const items = page.map((doc) => {
-    if (crypto === undefined) return fromDoc(doc as typeof doc & { policies_triggered: PoliciesTriggered | null })
-    const place = policiesPlace(doc._id)
-    const policies = crypto
-      ? crypto.open(key, doc.policies_triggered, place)
-      : open(null, doc.policies_triggered, { sessionId, place })
-    return fromDoc({ ...doc, policies_triggered: policies as PoliciesTriggered | null })
-  })
+  const opened = (key: Buffer | null) =>
+    page.map((doc) => {
+      const policies = open(key, doc.policies_triggered, { sessionId, place: policiesPlace(doc._id) })
+      return fromDoc({ ...doc, policies_triggered: policies as PoliciesTriggered | null })
+    })
+  const items =
+    crypto === undefined || !page.some((doc) => isSealed(doc.policies_triggered))
+      ? page.map((doc) => fromDoc(doc as typeof doc & { policies_triggered: PoliciesTriggered | null }))
+      : crypto
+        ? await crypto.withReadKey(opened)
+        : opened(null)
   const last = items.at(-1)
   return {
     items,

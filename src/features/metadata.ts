@@ -31,6 +31,7 @@ import { sessionSkeleton } from './session-skeleton.js'
 import { expiryFields, isExpired, upsertLiveSession, type ExpiryPolicy } from '../storage/retention.js'
 import { hasSealedMetadata, openMetadata, sealMetadataValue } from '../storage/crypto/sealed-metadata.js'
 import { KEY_PROJECTION, type SessionCrypto } from '../storage/crypto/session-crypto.js'
+import { assertWritableWithoutKey, DATA_KEY_FIELD } from '../storage/crypto/session-key.js'
 import { outboxPlace } from '../notifications/outbox.js'
 
 /** What the metadata operations need to know about their session. */
@@ -92,7 +93,7 @@ async function readStoredMetadata(ctx: MetadataContext): Promise<Metadata> {
 async function readSession(ctx: MetadataContext): Promise<{ metadata: Metadata; doc: Document | null }> {
   const doc = await ctx.collections.sessions.findOne(
     { _id: ctx.sessionId },
-    { projection: { metadata: 1, expires_at: 1, ...(ctx.crypto && KEY_PROJECTION) } },
+    { projection: { metadata: 1, expires_at: 1, ...(ctx.crypto ? KEY_PROJECTION : { [`${DATA_KEY_FIELD}.id`]: 1 }) } },
   )
   if (isExpired(doc, ctx.expiry.now())) return { metadata: {}, doc }
   return { metadata: await metadataOf(ctx, doc), doc }
@@ -194,6 +195,7 @@ export async function storeMetadataUpdate(ctx: MetadataContext, input: unknown, 
     return readStoredMetadata(ctx)
   }
   const { metadata: current, doc: read } = await readSession(ctx)
+  if (!ctx.crypto && !isExpired(read, ctx.expiry.now())) assertWritableWithoutKey(ctx.sessionId, read)
   const total = simulateUpdate(current, validated.entries)
   if (total > METADATA_LIMITS.maxTotalBytes) {
     throw new ValidationError(

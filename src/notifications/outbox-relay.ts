@@ -145,8 +145,9 @@ async function deliverClaim(
 }
 
 /**
- * Sends one stored entry. An entry that cannot be read back (malformed, or sealed under a key that
- * is gone or does not open it) is a permanent failure; a sealed entry and no key provider is not.
+ * Sends one stored entry. An entry that cannot be read back (malformed, sealed for a session whose
+ * key is gone, or failing authentication) is a permanent failure; a sealed entry without a key
+ * provider, or whose key cannot be unwrapped now, is not.
  */
 async function sendEntry(
   entry: OutboxEntryDocument,
@@ -161,9 +162,19 @@ async function sendEntry(
   if (sealed && !keys) {
     return { ok: false, permanent: false, reason: 'the payload is encrypted: give the relay encryption.keyProvider' }
   }
+  let key: Buffer | null = null
+  if (sealed && keys) {
+    try {
+      key = await keys.of(String(entry.session_id))
+    } catch (error) {
+      // Unwrapping failed: KMS throttled or unreachable, or this relay has the wrong master key.
+      // Another pass (or a relay configured right) can still deliver it: not a permanent failure.
+      if (error instanceof DecryptionError) return { ok: false, permanent: false, reason: error.message }
+      throw error
+    }
+  }
   let notification
   try {
-    const key = sealed && keys ? await keys.of(String(entry.session_id)) : null
     notification = fromOutboxEntry(entry, attempt, key)
   } catch (error) {
     if (error instanceof OutboxEntryError || error instanceof DecryptionError) {

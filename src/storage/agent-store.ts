@@ -26,7 +26,7 @@ import {
 } from './conversation-diff.js'
 import { autoTitle, conversationPreview } from './catalogue-text.js'
 import { isSealed, open, seal } from './crypto/cipher.js'
-import { DATA_KEY_FIELD, type SessionKey } from './crypto/session-key.js'
+import { assertWritableWithoutKey, DATA_KEY_FIELD, type SessionKey } from './crypto/session-key.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import { decodeMessage, encodeMessage, messageDocumentId } from './message-codec.js'
 import { agentField, type AgentStateDocument, type MessageDocument, type SeqRange } from './schema.js'
@@ -134,6 +134,8 @@ export class AgentStore {
    * anyway, and never again by this store.
    */
   #autoTitleStored = false
+  /** Without encryption: whether the session last read holds a data key (then saves are refused). */
+  #storedEncrypted = false
 
   constructor(options: AgentStoreOptions) {
     this.#options = options
@@ -170,6 +172,7 @@ export class AgentStore {
         (await this.#options.sessionKey?.fromDocument(isExpired(doc, this.#expiry.now()) ? null : doc)) ?? null
       // An expired session reads as absent, from the moment it expires (before anything is deleted).
       if (isExpired(doc, this.#expiry.now())) return null
+      if (!this.#options.sessionKey) this.#storedEncrypted = (doc as Document | null)?.[DATA_KEY_FIELD] !== undefined
       if (typeof doc?.auto_title === 'string') this.#autoTitleStored = true
       const entry = doc?.agents?.[agentId]
       if (!entry || typeof entry.revision !== 'number') return null
@@ -304,6 +307,7 @@ export class AgentStore {
       )
     }
     if (state.revision === 0) await this.#options.ensureSession()
+    if (this.#storedEncrypted) assertWritableWithoutKey(sessionId, { [DATA_KEY_FIELD]: true })
     const key = (await this.#options.sessionKey?.forWrite()) ?? null
     const encodedState = this.#seal(key, plainState, agentId, 'snapshot_data')
     const encodedAppData = this.#seal(key, plainAppData, agentId, 'snapshot_app_data')
@@ -371,6 +375,8 @@ export class AgentStore {
       [agentField(agentId, 'revision')]: state.revision === 0 ? { $exists: false } : state.revision,
       // An expired session is never written to: it is retired and revived fresh (below).
       ...liveClause(now),
+      // Sealed content commits only into the session whose key sealed it.
+      ...(key && this.#options.sessionKey?.heldKeyClause()),
     }
     // Safe to retry, `$inc` included: the revision in the filter lets the update apply once, and a
     // lost reply is recognised below by the operation id the commit leaves behind.
@@ -401,11 +407,14 @@ export class AgentStore {
           })
           return this.#save(agentId, messages, snapshot, extras, true)
         }
+        // A key held since before the session was created again is read afresh by the next save.
+        if (key) this.#options.sessionKey?.forget()
         throw new SessionConflictError(
           sessionId,
           agentId,
           stored
-            ? `expected revision ${state.revision}, found ${storedAgent?.revision ?? 'none'}`
+            ? `expected revision ${state.revision}, found ${storedAgent?.revision ?? 'none'}` +
+                (key ? ' (or the session was deleted and created again, under another data key)' : '')
             : 'the session was deleted',
         )
       }

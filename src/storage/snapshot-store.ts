@@ -11,7 +11,7 @@
  */
 import type { Snapshot, SnapshotLocation, SnapshotManifest, SnapshotStorage } from '@strands-agents/sdk'
 import { BSON, type Document } from 'mongodb'
-import { DocumentTooLargeError, ValidationError } from '../errors.js'
+import { DocumentTooLargeError, StorageOperationError, ValidationError } from '../errors.js'
 import type { SessionCollections } from './collections.js'
 import { decodeValue, encodeValue } from './encoding.js'
 import type { SnapshotChunkDocument, SnapshotDocument } from './schema.js'
@@ -125,13 +125,17 @@ export class MongoSnapshotStorage implements SnapshotStorage {
     const header = await this.#collections.snapshots.findOne({ _id: key, session_id: params.location.sessionId })
     if (!header) return null
     const sessionId = params.location.sessionId
-    let dataKey: Promise<Buffer | null> | undefined
-    const opened = async (value: unknown, place: string): Promise<unknown> => {
-      if (!isSealed(value)) return decodeValue(value)
-      dataKey ??= this.#crypto ? this.#crypto.readKey() : Promise.resolve(null)
-      return decodeValue(open(await dataKey, value, { sessionId, place: `snapshots/${key}/${place}` }))
-    }
-    const data = (await opened(header.data, 'data')) as Record<string, unknown>
+    const sealed = isSealed(header.data) || isSealed(header.app_data)
+    const read = (dataKey: Buffer | null) => this.#read(header, key, sessionId, dataKey)
+    if (!sealed) return read(null)
+    return this.#crypto ? this.#crypto.withReadKey(read) : read(null)
+  }
+
+  /** The snapshot of `header`, its sealed parts opened with `dataKey`. */
+  async #read(header: SnapshotDocument, key: string, sessionId: string, dataKey: Buffer | null): Promise<Snapshot> {
+    const opened = (value: unknown, place: string): unknown =>
+      decodeValue(open(dataKey, value, { sessionId, place: `snapshots/${key}/${place}` }))
+    const data = opened(header.data, 'data') as Record<string, unknown>
     if (header.has_messages !== false) {
       const messages: unknown[] = []
       const cursor = this.#collections.snapshotChunks
@@ -139,10 +143,12 @@ export class MongoSnapshotStorage implements SnapshotStorage {
         .sort({ index: 1 })
         .batchSize(4)
       for await (const chunk of cursor) {
-        for (const m of chunk.messages) messages.push(await opened(m, `messages/${messages.length}`))
+        for (const m of chunk.messages) messages.push(opened(m, `messages/${messages.length}`))
       }
       if (messages.length !== header.message_count) {
-        throw new Error(`snapshot ${key} is incomplete: ${messages.length} of ${header.message_count} messages found`)
+        throw new StorageOperationError(
+          `snapshot ${key} is incomplete: ${messages.length} of ${header.message_count} messages found`,
+        )
       }
       data.messages = messages
     }
@@ -151,7 +157,7 @@ export class MongoSnapshotStorage implements SnapshotStorage {
       schemaVersion: header.schema_version,
       createdAt: header.created_at_iso,
       data,
-      appData: (await opened(header.app_data, 'app_data')) as Record<string, never>,
+      appData: opened(header.app_data, 'app_data') as Record<string, never>,
     } as Snapshot
   }
 

@@ -130,6 +130,9 @@ class TurnPipeline {
     const host = this.#host
     const agentId = this.#agentId
     const finished = host.captureMetrics ? this.#tracker.finish(event.agent) : null
+    // Metrics stay in clear (listing, dashboards); a failed tool's error text is content (it often
+    // quotes the tool's input), so an encrypted session keeps only the failure, not its text.
+    if (finished && host.crypto) for (const call of finished.record.tool_calls) delete call.error
     const extras: SaveExtras = {}
     if (finished) {
       extras.increments = metricIncrements(agentId, finished.record)

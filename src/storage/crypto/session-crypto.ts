@@ -7,6 +7,7 @@
 import type { Binary, Collection, Document } from 'mongodb'
 import type { SessionDocument } from '../schema.js'
 import { isExpired, type ExpiryPolicy } from '../retention.js'
+import { DecryptionError } from '../../errors.js'
 import { seal, open } from './cipher.js'
 import { DATA_KEY_FIELD, type SessionKey } from './session-key.js'
 
@@ -41,6 +42,23 @@ export class SessionCrypto {
   /** The key to open values with: from `doc` when given (read with {@link KEY_PROJECTION}), else known or read. */
   readKey(doc?: Document | null): Promise<Buffer | null> {
     return doc === undefined ? this.#key.forRead() : this.#key.fromDocument(doc)
+  }
+
+  /**
+   * Runs `read` with the key held (or read). When a value fails to open, runs it once more with the
+   * key as stored now: a long-lived manager may hold the key of a session that another process has
+   * deleted and created again since.
+   */
+  async withReadKey<T>(read: (key: Buffer | null) => T | Promise<T>): Promise<T> {
+    const key = await this.#key.forRead()
+    try {
+      return await read(key)
+    } catch (error) {
+      if (!(error instanceof DecryptionError)) throw error
+      const stored = await this.#key.reread()
+      if (stored === key || (stored !== null && key !== null && stored.equals(key))) throw error
+      return read(stored)
+    }
   }
 
   /**
