@@ -282,9 +282,7 @@ describe('a writer without the key on an encrypted session', () => {
     expect(outcome).toBeInstanceOf(ConfigurationError)
     expect(await whereStored(mark)).toEqual([])
     // So are metadata writes (the sealed metadata cannot even be read to merge into) and turns.
-    await expect(manager(id, { provider: null }).updateMetadata({ note: mark })).rejects.toBeInstanceOf(
-      DecryptionError,
-    )
+    await expect(manager(id, { provider: null }).updateMetadata({ note: mark })).rejects.toBeInstanceOf(DecryptionError)
     await t.db.collection('sessions').updateOne({ _id: id as never }, { $set: { metadata: {} } })
     await expect(manager(id, { provider: null }).updateMetadata({ note: mark })).rejects.toBeInstanceOf(
       ConfigurationError,
