@@ -17,6 +17,7 @@ import {
   listSessions,
   MongoDBSessionManager,
   MongoSessionError,
+  SessionConflictError,
   type NotFoundError,
   NotificationDispatcher,
   relayPendingNotifications,
@@ -102,39 +103,71 @@ describe('user content in clear with encryption on', () => {
 })
 
 describe('stale data key in a long-lived manager', () => {
-  it('messages committed after the session was deleted and recreated elsewhere still read back', async () => {
-    const id = 'rev-stale-key'
-    const a = manager(id)
-    await a.updateMetadata({ note: 'from A' }) // creates the session, A keeps its data key
-    const recreate = tool({
-      name: 'recreate',
-      description: 'meanwhile, another process deletes the session and a new one starts under the same id',
-      inputSchema: z.object({}),
-      callback: async () => {
-        await deleteSessions(a.collections, { sessionIds: [id] })
-        await manager(id).updateMetadata({ note: 'from B' })
-        return 'ok'
-      },
-    })
-    const agent = new Agent({
-      model: new ScriptedModel([{ toolUse: { name: 'recreate', input: {} } }, { text: 'done' }]),
-      tools: [recreate],
-      sessionManager: a,
-      printer: false,
-    })
-    let saveError: unknown
-    try {
-      await agent.invoke('hello')
-    } catch (error) {
-      saveError = error
-    }
-    // Either A's save is refused (conflict), or what it committed reads back under the stored key.
-    if (saveError === undefined) {
+  // The manager holds the session's key either because it created the session or because it read it.
+  it.each([
+    ['created the session', true],
+    ['read the session', false],
+  ])(
+    'a turn sealed under the key of a session deleted and created again meanwhile is refused (manager %s)',
+    async (_, creates) => {
+      const id = creates ? 'rev-stale-key' : 'rev-stale-key-read'
+      const a = manager(id)
+      if (creates) await a.updateMetadata({ note: 'from A' })
+      else {
+        await manager(id).updateMetadata({ note: 'from A' })
+        expect(await a.getMetadata()).toEqual({ note: 'from A' })
+      }
+      const recreate = tool({
+        name: 'recreate',
+        description: 'meanwhile, another process deletes the session and a new one starts under the same id',
+        inputSchema: z.object({}),
+        callback: async () => {
+          await deleteSessions(a.collections, { sessionIds: [id] })
+          await manager(id).updateMetadata({ note: 'from B' })
+          return 'ok'
+        },
+      })
+      const agent = new Agent({
+        model: new ScriptedModel([{ toolUse: { name: 'recreate', input: {} } }, { text: 'done' }]),
+        tools: [recreate],
+        sessionManager: a,
+        printer: false,
+      })
+      await expect(agent.invoke('hello')).rejects.toBeInstanceOf(SessionConflictError)
+      // Nothing A sealed under the old key was committed: the new session reads whole.
+      expect(await manager(id).getMetadata()).toEqual({ note: 'from B' })
       const reader = new Agent({ model: new ScriptedModel([]), sessionManager: manager(id), printer: false })
-      await expect(manager(id).restoreSnapshot({ target: reader })).resolves.toBe(true)
-    } else {
-      expect(saveError).toBeInstanceOf(MongoSessionError)
+      await expect(reader.initialize()).resolves.toBeUndefined()
+      expect(reader.messages).toEqual([])
+      expect(await t.db.collection('messages').countDocuments({ session_id: id })).toBe(0)
+    },
+  )
+
+  it('two writers installing a key on a session written before encryption both end up with the stored one', async () => {
+    const id = 'rev-install-race'
+    await manager(id, { provider: null }).updateMetadata({ old: 'plain' })
+    // B generates its key first but is held back until A has installed its own (a forced interleaving).
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    let generating!: () => void
+    const generated = new Promise<void>((resolve) => (generating = resolve))
+    const held: KeyProvider = {
+      kind: keyProvider.kind,
+      async generateDataKey(sessionId) {
+        const key = await keyProvider.generateDataKey(sessionId)
+        generating()
+        await gate
+        return key
+      },
+      wrapDataKey: (sessionId, plaintext) => keyProvider.wrapDataKey(sessionId, plaintext),
+      unwrapDataKey: (sessionId, wrapped) => keyProvider.unwrapDataKey(sessionId, wrapped),
     }
+    const b = manager(id, { provider: held }).updateMetadata({ fromB: 'b' })
+    await generated
+    await manager(id).updateMetadata({ fromA: 'a' })
+    release()
+    await b
+    expect(await manager(id).getMetadata()).toEqual({ old: 'plain', fromA: 'a', fromB: 'b' })
   })
 
   it('a long-lived manager reads feedback of a session recreated under the same id', async () => {

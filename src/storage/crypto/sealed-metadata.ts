@@ -76,19 +76,3 @@ export function openMetadata(key: Buffer | null, sessionId: string, stored: unkn
   }
   return out
 }
-
-/** Stored metadata without its sealed leaves (for readers that hold no key). */
-export function withoutSealed(stored: unknown): unknown {
-  if (!isPlainObject(stored)) return stored
-  const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(stored)) {
-    if (isSealed(value)) continue
-    Object.defineProperty(out, name, {
-      value: withoutSealed(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
-  }
-  return out
-}

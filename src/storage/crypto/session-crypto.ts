@@ -8,7 +8,7 @@ import type { Binary, Collection, Document } from 'mongodb'
 import type { SessionDocument } from '../schema.js'
 import { isExpired, type ExpiryPolicy } from '../retention.js'
 import { DecryptionError } from '../../errors.js'
-import { seal, open } from './cipher.js'
+import { seal } from './cipher.js'
 import { DATA_KEY_FIELD, type SessionKey } from './session-key.js'
 
 /** Fields to add to a session read whose document may be handed to {@link SessionCrypto}. */
@@ -79,9 +79,5 @@ export class SessionCrypto {
 
   seal(key: Buffer, value: unknown, place: string): Binary {
     return seal(key, value, { sessionId: this.sessionId, place })
-  }
-
-  open(key: Buffer | null, value: unknown, place: string): unknown {
-    return open(key, value, { sessionId: this.sessionId, place })
   }
 }

@@ -6,6 +6,7 @@ import { ConfigurationError, DecryptionError } from '../../../errors.js'
 import { encodeValue } from '../../encoding.js'
 import { isSealed, open, seal, SEALED_SUBTYPE } from '../cipher.js'
 import { createLocalKeyProvider } from '../key-provider.js'
+import { openMetadata, sealMetadataValue } from '../sealed-metadata.js'
 
 const key = randomBytes(32)
 const here = { sessionId: 's-1', place: 'messages/agent/0/content' }
@@ -99,5 +100,40 @@ describe('createLocalKeyProvider', () => {
     expect(() => createLocalKeyProvider(randomBytes(16))).toThrow(ConfigurationError)
     expect(() => createLocalKeyProvider('too short')).toThrow(ConfigurationError)
     expect(() => createLocalKeyProvider(42 as never)).toThrow(ConfigurationError)
+    // 64 hex digits and nothing else: a longer text is not read as its hex tail.
+    expect(() => createLocalKeyProvider(`0${randomBytes(32).toString('hex')}`)).toThrow(ConfigurationError)
+    expect(() => createLocalKeyProvider(`${randomBytes(32).toString('hex')}00`)).toThrow(ConfigurationError)
+  })
+
+  it('reads a key with the whitespace an environment variable or a secrets file adds around it', async () => {
+    const master = randomBytes(32)
+    const { plaintext, wrapped } = await createLocalKeyProvider(master).generateDataKey('s-1')
+    for (const text of [`${master.toString('base64')}\n`, `  ${master.toString('hex')}\r\n`]) {
+      expect(await createLocalKeyProvider(text).unwrapDataKey('s-1', wrapped)).toEqual(plaintext)
+    }
+  })
+
+  it("names itself 'local' (stored with each data key, and checked when one is unwrapped)", () => {
+    expect(createLocalKeyProvider(randomBytes(32)).kind).toBe('local')
+  })
+})
+
+describe('sealed metadata', () => {
+  const sealing = { key, sessionId: 's-1', clearPaths: [['customer', 'tier']] }
+
+  it('keeps a declared nested field in clear and seals its siblings', () => {
+    const stored = sealMetadataValue(sealing, ['customer'], { tier: 'gold', name: 'Ada' }) as Record<string, unknown>
+    expect(stored.tier).toBe('gold')
+    expect(isSealed(stored.name)).toBe(true)
+    expect(isSealed(sealMetadataValue(sealing, ['customer', 'name'], 'Ada'))).toBe(true)
+    expect(isSealed(sealMetadataValue(sealing, ['customer'], 'a string where an object was declared'))).toBe(true)
+    expect(openMetadata(key, 's-1', { customer: stored })).toEqual({ customer: { tier: 'gold', name: 'Ada' } })
+  })
+
+  it('binds each value to its path: a value moved to another key does not open', () => {
+    const ab = sealMetadataValue(sealing, ['a', 'b'], 'x')
+    expect(() => openMetadata(key, 's-1', { ab })).toThrow(DecryptionError)
+    expect(() => openMetadata(key, 's-1', { a: { c: ab } })).toThrow(DecryptionError)
+    expect(openMetadata(key, 's-1', { a: { b: ab } })).toEqual({ a: { b: 'x' } })
   })
 })
