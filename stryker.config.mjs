@@ -13,6 +13,7 @@ export default {
   ignoreStatic: true,
   mutate: [
     'src/storage/*.ts',
+    'src/storage/crypto/*.ts',
     'src/validation/*.ts',
     // Wire formats: what goes to SNS, SQS and WebSocket connections.
     'src/aws/feedback-format.ts',
