@@ -65,6 +65,33 @@ describe('seal / open', () => {
     expect(() => open(null, sealed, here)).toThrow(/no data key/)
     expect(() => open(key, new Binary(Buffer.alloc(5), SEALED_SUBTYPE), here)).toThrow(DecryptionError)
   })
+
+  it('says which session and which value could not be read, and why', () => {
+    const sealed = seal(key, 'secret', here)
+    const failure = (run: () => unknown): DecryptionError => {
+      try {
+        run()
+      } catch (error) {
+        expect(error).toBeInstanceOf(DecryptionError)
+        return error as DecryptionError
+      }
+      throw new Error('expected a DecryptionError')
+    }
+    expect(failure(() => open(null, sealed, here)).message).toBe(
+      "session 's-1': messages/agent/0/content is encrypted and no data key is available " +
+        '(the key was destroyed, or encryption is not configured)',
+    )
+    const forged = failure(() => open(randomBytes(32), sealed, here))
+    expect(forged.message).toBe(
+      "session 's-1': messages/agent/0/content failed authentication (tampered, moved, or another key)",
+    )
+    expect(forged.cause).toBeInstanceOf(Error)
+    expect(failure(() => open(key, new Binary(Buffer.of(1, 2), SEALED_SUBTYPE), here)).message).toBe(
+      "session 's-1': messages/agent/0/content is not a readable ciphertext",
+    )
+    // The value itself never appears in a message.
+    expect(forged.message).not.toContain('secret')
+  })
 })
 
 describe('createLocalKeyProvider', () => {
@@ -111,6 +138,24 @@ describe('createLocalKeyProvider', () => {
     for (const text of [`${master.toString('base64')}\n`, `  ${master.toString('hex')}\r\n`]) {
       expect(await createLocalKeyProvider(text).unwrapDataKey('s-1', wrapped)).toEqual(plaintext)
     }
+  })
+
+  it('says why a data key does not unwrap', async () => {
+    const provider = createLocalKeyProvider(randomBytes(32))
+    const { wrapped } = await provider.generateDataKey('s-1')
+    await expect(createLocalKeyProvider(randomBytes(32)).unwrapDataKey('s-1', wrapped)).rejects.toThrow(
+      "session 's-1': the data key was wrapped under an unknown master key",
+    )
+    await expect(provider.unwrapDataKey('s-1', wrapped.subarray(1))).rejects.toThrow(
+      "session 's-1': the stored data key is not a local provider key",
+    )
+    const error = await provider.unwrapDataKey('s-2', wrapped).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(DecryptionError)
+    expect((error as DecryptionError).message).toBe("session 's-2': the data key failed authentication")
+    expect(() => createLocalKeyProvider(randomBytes(16))).toThrow('masterKey must be 32 bytes (AES-256), got 16')
+    expect(() => createLocalKeyProvider(randomBytes(32), { previousKeys: [randomBytes(8)] })).toThrow(
+      'previousKeys[0] must be 32 bytes (AES-256), got 8',
+    )
   })
 
   it("names itself 'local' (stored with each data key, and checked when one is unwrapped)", () => {
