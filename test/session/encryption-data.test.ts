@@ -15,13 +15,12 @@ import {
   DecryptionError,
   deleteSessions,
   listSessions,
-  MongoDBSessionManager,
   NotificationDispatcher,
   relayPendingNotifications,
   rotateMasterKey,
   searchSessions,
-  type KeyProvider,
   type Metadata,
+  type MongoDBSessionManager,
 } from '../../src/index.js'
 import { SEALED_SUBTYPE } from '../../src/storage/crypto/cipher.js'
 import { ScriptedModel } from '../../src/testing/index.js'
@@ -29,7 +28,7 @@ import { createQueue, createTopicWithQueues, drain } from '../aws/support/aws.js
 import { countCommands, type CommandLog } from '../support/command-counter.js'
 import { startFauxqs, type RunningFauxqs } from '../support/fauxqs.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
-import { storedAnywhere as storedInDatabase } from '../support/raw-scan.js'
+import { encryptedManagers, storedAnywhere as storedInDatabase } from '../support/raw-scan.js'
 
 let t: TestDatabase
 let client: MongoClient
@@ -48,23 +47,9 @@ afterAll(async () => {
 
 const marker = () => `MARK-${randomBytes(6).toString('hex')}`
 
-function manager(
-  sessionId: string,
-  options: {
-    provider?: KeyProvider | null
-    extra?: Partial<ConstructorParameters<typeof MongoDBSessionManager>[0]>
-  } = {},
-): MongoDBSessionManager {
-  const provider = options.provider === undefined ? keyProvider : options.provider
-  return new MongoDBSessionManager({
-    sessionId,
-    client,
-    databaseName: t.databaseName,
-    metadataFields: ['plan'],
-    ...(provider && { encryption: { keyProvider: provider } }),
-    ...options.extra,
-  })
-}
+const manager = encryptedManagers(() => ({ client, databaseName: t.databaseName }), keyProvider, {
+  metadataFields: ['plan'],
+})
 
 const storedAnywhere = (needle: string) => storedInDatabase(t.db, needle)
 

@@ -15,7 +15,6 @@ import {
   DecryptionError,
   deleteSessions,
   listSessions,
-  MongoDBSessionManager,
   MongoSessionError,
   SessionConflictError,
   type NotFoundError,
@@ -27,6 +26,7 @@ import {
   type NotificationSender,
 } from '../../src/index.js'
 import { ScriptedModel } from '../../src/testing/index.js'
+import { collectionsHolding, encryptedManagers } from '../support/raw-scan.js'
 import { openTestDatabase, type TestDatabase } from '../support/mongo.js'
 
 let t: TestDatabase
@@ -43,33 +43,9 @@ afterAll(async () => {
 
 const marker = () => `MARK-${randomBytes(6).toString('hex')}`
 
-function manager(
-  sessionId: string,
-  options: {
-    provider?: KeyProvider | null
-    extra?: Partial<ConstructorParameters<typeof MongoDBSessionManager>[0]>
-  } = {},
-): MongoDBSessionManager {
-  const provider = options.provider === undefined ? keyProvider : options.provider
-  return new MongoDBSessionManager({
-    sessionId,
-    client,
-    databaseName: t.databaseName,
-    ...(provider && { encryption: { keyProvider: provider } }),
-    ...options.extra,
-  })
-}
+const manager = encryptedManagers(() => ({ client, databaseName: t.databaseName }), keyProvider)
 
-/** Collections (and the first matching path) whose raw documents hold `needle`. */
-async function whereStored(needle: string): Promise<string[]> {
-  const bytes = Buffer.from(needle, 'utf8')
-  const found: string[] = []
-  for (const { name } of await t.db.listCollections({}, { nameOnly: true }).toArray()) {
-    const docs = (await t.db.collection(name).find({}, { raw: true }).toArray()) as unknown as Uint8Array[]
-    if (docs.some((doc) => Buffer.from(doc).includes(bytes))) found.push(name)
-  }
-  return found
-}
+const whereStored = (needle: string) => collectionsHolding(t.db, needle)
 
 describe('user content in clear with encryption on', () => {
   it('a failing tool: its error text (user/model content) is not stored in clear', async () => {
