@@ -2,8 +2,8 @@
  * Safe templating for the SNS subject and body prefixes.
  *
  * Only `{session_id}`, `{rating}` and `{timestamp}` are replaced. Anything else — unknown
- * placeholders, lone or doubled braces, format specs — is kept as written. Rendering never throws
- * (the Python reference used `str.format`, which broke on literal braces).
+ * placeholders, lone or doubled braces, format specs — is kept as written. Rendering never throws:
+ * a prefix is user text, and a literal brace in it must not break the notification.
  */
 
 /** The values a prefix template may use. */

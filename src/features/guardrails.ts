@@ -3,8 +3,9 @@
  * `guardrail_events` collection.
  *
  * Bedrock Converse's `GuardrailTraceAssessment` keys `inputAssessment` by guardrail id (id →
- * assessment) and `outputAssessments` by guardrail id (id → list of assessments). The Python
- * reference expected a flat shape (one assessment, a list) and crashed on the real one; both shapes are accepted here, and parsing never throws.
+ * assessment) and `outputAssessments` by guardrail id (id → list of assessments). Traces also come
+ * in a flat shape (one assessment, a list of them), so both shapes are accepted; a trace is
+ * model-provided data, so parsing never throws.
  */
 import type { Document } from 'mongodb'
 import type { SessionCollections } from '../storage/collections.js'
@@ -81,7 +82,7 @@ export function guardrailTrace(trace: unknown): Json | null {
 }
 
 /**
- * Summarises which policies a guardrail trace reports, with the reference's formatting
+ * Summarises which policies a guardrail trace reports, one short entry per trigger
  * (`type/confidence`, `name/action`, …). Returns `null` when nothing was found. Never throws.
  */
 export function extractPoliciesTriggered(trace: unknown): PoliciesTriggered | null {

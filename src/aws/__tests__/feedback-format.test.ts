@@ -66,7 +66,8 @@ describe('renderTemplate', () => {
 })
 
 describe('SNS subject', () => {
-  it('is exactly the seed format without a prefix', () => {
+  // Subscribers filter and route on this exact text, so it must not drift.
+  it('is exactly "Virtual Agents Feedback <rating> on session <id>" without a prefix', () => {
     expect(buildFeedbackSubject(undefined, vars)).toBe('Virtual Agents Feedback negative on session user-session-123')
   })
 

@@ -15,7 +15,8 @@ import {
 const now = new Date('2024-01-26T10:30:45.123Z')
 
 describe('metadata event body', () => {
-  it('has the exact seed shape, keys in order, timestamp with ms and Z', () => {
+  // SQS and WebSocket consumers parse this body: its keys, their order and the timestamp form are a contract.
+  it('has the exact wire shape, keys in order, timestamp with ms and Z', () => {
     const body = buildMetadataEvent({
       sessionId: 'user-session-123',
       operation: 'update',
@@ -89,7 +90,8 @@ describe('metadata event body', () => {
     expect(filterMetadataFields({ a: 1 }, [])).toBe(undefined)
   })
 
-  it('deletes carry the deleted listed keys as null (the reference lost them)', () => {
+  // Without them a consumer could not tell which fields went away.
+  it('deletes carry the deleted listed keys as null', () => {
     const text = metadataEventText('s', 'delete', { keys: ['status', 'secret'] }, ['status'])
     expect(JSON.parse(text!)).toMatchObject({ operation: 'delete', metadata: { status: null } })
     expect(JSON.parse(text!).metadata).not.toHaveProperty('secret')
