@@ -12,6 +12,7 @@ import { METADATA_LIMITS } from '../../src/validation/metadata.js'
 import { createLocalKeyProvider } from '../../src/storage/crypto/key-provider.js'
 import { SessionKey } from '../../src/storage/crypto/session-key.js'
 import { openFeaturesDatabase, snapshotSession, type FeaturesTestContext } from './support.js'
+import { rejectionOf } from '../support/thrown.js'
 
 let ctx: FeaturesTestContext
 let n = 0
@@ -37,12 +38,7 @@ function newSession(options: { encrypted?: boolean } = {}): SessionData {
 
 /** The rejection of `attempt`, checked to be a ValidationError naming `field`. */
 async function refused(attempt: Promise<unknown>, field: string): Promise<void> {
-  const error = await attempt.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(ValidationError)
-  expect((error as ValidationError).field).toBe(field)
+  expect((await rejectionOf(attempt, ValidationError)).field).toBe(field)
 }
 
 /** An object with exactly these own enumerable properties ("__proto__" included, as an own key). */

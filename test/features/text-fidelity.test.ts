@@ -8,6 +8,7 @@ import { ValidationError } from '../../src/errors.js'
 import { SessionData } from '../../src/features/session-data.js'
 import type { Feedback } from '../../src/model/types.js'
 import { openFeaturesDatabase, seedAgent, snapshotSession, type FeaturesTestContext } from './support.js'
+import { rejectionOf } from '../support/thrown.js'
 
 let ctx: FeaturesTestContext
 let n = 0
@@ -21,12 +22,7 @@ afterAll(async () => {
 })
 
 async function refused(attempt: Promise<unknown>, field: string): Promise<void> {
-  const error = await attempt.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(ValidationError)
-  expect((error as ValidationError).field).toBe(field)
+  expect((await rejectionOf(attempt, ValidationError)).field).toBe(field)
 }
 
 /** Any UTF-16 code unit: NUL, lone surrogates and halves of pairs included. */

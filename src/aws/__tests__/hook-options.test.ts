@@ -8,21 +8,14 @@ import { ConfigurationError } from '../../errors.js'
 import { createFeedbackSnsHook } from '../feedback-sns-hook.js'
 import { createMetadataSqsHook } from '../metadata-sqs-hook.js'
 import { createMetadataWebSocketHook } from '../metadata-websocket-hook.js'
+import { thrownBy } from '../../../test/support/thrown.js'
 
 const topicArn = 'arn:aws:sns:eu-west-1:123456789012:feedback-bad'
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/metadata-updates'
 const endpoint = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'
 
 /** The ConfigurationError `create` throws (fails the test when it throws nothing or something else). */
-function configurationError(create: () => unknown): ConfigurationError {
-  try {
-    create()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError)
-    return error as ConfigurationError
-  }
-  throw new Error('expected a ConfigurationError, nothing was thrown')
-}
+const configurationError = (create: () => unknown) => thrownBy(create, ConfigurationError)
 
 describe('unknown option keys', () => {
   it.each([

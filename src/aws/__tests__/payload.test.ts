@@ -10,6 +10,7 @@ import {
   payloadString,
   stringAttributes,
 } from '../payload.js'
+import { thrownBy } from '../../../test/support/thrown.js'
 
 const notification = (payload: Record<string, unknown>): Notification => ({
   channel: 'sqs',
@@ -21,14 +22,7 @@ const notification = (payload: Record<string, unknown>): Notification => ({
   attempts: 0,
 })
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run()
-  } catch (error) {
-    return error
-  }
-  throw new Error('nothing was thrown')
-}
+const thrown = (run: () => unknown) => thrownBy(run, InvalidNotificationError)
 
 describe('reading notification payloads', () => {
   it('payloadString returns a string, and refuses anything else as a permanent error', () => {

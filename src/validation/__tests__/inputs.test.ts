@@ -11,16 +11,7 @@ import {
 import { MAX_FEEDBACK_REFERENCE_LENGTH, toFeedbackInput, validateFeedbackInput } from '../feedback.js'
 import { MAX_IDENTIFIER_LENGTH, validateIdentifier } from '../identifiers.js'
 import { containsLoneSurrogate, hasLoneSurrogate } from '../text.js'
-
-function errorOf(run: () => unknown): ValidationError {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError)
-    return error as ValidationError
-  }
-  throw new Error('expected a ValidationError, nothing was thrown')
-}
+import { thrownBy } from '../../../test/support/thrown.js'
 
 describe('lone surrogates', () => {
   it('finds a high surrogate without its low half and a low one without its high half, anywhere', () => {
@@ -58,16 +49,22 @@ describe('validateIdentifier', () => {
 
   it('refuses everything else, naming the argument', () => {
     for (const id of ['', 'x'.repeat(MAX_IDENTIFIER_LENGTH + 1), 'A', 'a.b', 'a b', 'a/b', 'é']) {
-      const error = errorOf(() => validateIdentifier(id, 'sessionId'))
+      const error = thrownBy(() => validateIdentifier(id, 'sessionId'), ValidationError)
       expect(error.field).toBe('sessionId')
       expect(error.message).toMatch(/use 1–128 lowercase letters, digits, '-' or '_'/)
     }
-    expect(errorOf(() => validateIdentifier(null, 'agentId')).message).toBe('agentId must be a string, got null')
-    expect(errorOf(() => validateIdentifier(7, 'agentId')).message).toBe('agentId must be a string, got number')
-    const long = errorOf(() => validateIdentifier('Y'.repeat(100), 'id')).message
+    expect(thrownBy(() => validateIdentifier(null, 'agentId'), ValidationError).message).toBe(
+      'agentId must be a string, got null',
+    )
+    expect(thrownBy(() => validateIdentifier(7, 'agentId'), ValidationError).message).toBe(
+      'agentId must be a string, got number',
+    )
+    const long = thrownBy(() => validateIdentifier('Y'.repeat(100), 'id'), ValidationError).message
     expect(long).toContain(`"${'Y'.repeat(80)}…"`)
     expect(long).not.toContain('Y'.repeat(81))
-    expect(errorOf(() => validateIdentifier('Y'.repeat(80), 'id')).message).toContain(`"${'Y'.repeat(80)}" is invalid`)
+    expect(thrownBy(() => validateIdentifier('Y'.repeat(80), 'id'), ValidationError).message).toContain(
+      `"${'Y'.repeat(80)}" is invalid`,
+    )
   })
 })
 
@@ -89,35 +86,41 @@ describe('validateFeedbackInput', () => {
   it('accepts text up to the limits; one character more is refused', () => {
     const comment = 'x'.repeat(MAX_FEEDBACK_COMMENT_LENGTH)
     expect(validateFeedbackInput({ rating: 'up', comment }).comment).toBe(comment)
-    const error = errorOf(() => validateFeedbackInput({ rating: 'up', comment: `${comment}x` }))
+    const error = thrownBy(() => validateFeedbackInput({ rating: 'up', comment: `${comment}x` }), ValidationError)
     expect(error.message).toBe('feedback comment is 10001 characters; at most 10000 are accepted')
     expect(error.field).toBe('comment')
     const reference = 'r'.repeat(MAX_FEEDBACK_REFERENCE_LENGTH)
     expect(validateFeedbackInput({ rating: 'up', messageId: reference, userId: reference }).userId).toBe(reference)
-    expect(errorOf(() => validateFeedbackInput({ rating: 'up', userId: `${reference}r` })).field).toBe('userId')
-    expect(errorOf(() => validateFeedbackInput({ rating: 'up', messageId: `${reference}r` })).field).toBe('messageId')
+    expect(
+      thrownBy(() => validateFeedbackInput({ rating: 'up', userId: `${reference}r` }), ValidationError).field,
+    ).toBe('userId')
+    expect(
+      thrownBy(() => validateFeedbackInput({ rating: 'up', messageId: `${reference}r` }), ValidationError).field,
+    ).toBe('messageId')
   })
 
   it('refuses text MongoDB or SNS would change, naming the field', () => {
-    expect(errorOf(() => validateFeedbackInput({ rating: 'up', comment: 'a\u0000b' })).message).toBe(
+    expect(thrownBy(() => validateFeedbackInput({ rating: 'up', comment: 'a\u0000b' }), ValidationError).message).toBe(
       'feedback comment contains a NUL character',
     )
-    expect(errorOf(() => validateFeedbackInput({ rating: 'up', userId: 'u\ud800' })).message).toBe(
+    expect(thrownBy(() => validateFeedbackInput({ rating: 'up', userId: 'u\ud800' }), ValidationError).message).toBe(
       'feedback userId contains a lone surrogate (not valid Unicode)',
     )
-    expect(errorOf(() => validateFeedbackInput({ rating: 'up', comment: 7 })).message).toBe(
+    expect(thrownBy(() => validateFeedbackInput({ rating: 'up', comment: 7 }), ValidationError).message).toBe(
       'feedback comment must be a string, got number',
     )
-    expect(errorOf(() => validateFeedbackInput({ rating: 'up', agentId: 'Bad Id' })).field).toBe('agentId')
+    expect(thrownBy(() => validateFeedbackInput({ rating: 'up', agentId: 'Bad Id' }), ValidationError).field).toBe(
+      'agentId',
+    )
   })
 
   it('refuses unknown fields, a missing or unknown rating, and non-objects', () => {
-    const unknown = errorOf(() => validateFeedbackInput({ rating: 'up', score: 1 }))
+    const unknown = thrownBy(() => validateFeedbackInput({ rating: 'up', score: 1 }), ValidationError)
     expect(unknown.field).toBe('score')
     expect(unknown.message).toBe(
       'unknown feedback field "score" (accepted: rating, comment, messageId, agentId, userId)',
     )
-    expect(errorOf(() => validateFeedbackInput({})).message).toBe(
+    expect(thrownBy(() => validateFeedbackInput({}), ValidationError).message).toBe(
       "feedback rating is required: 'up', 'down' or null (neutral)",
     )
     const shown: [unknown, string][] = [
@@ -130,12 +133,12 @@ describe('validateFeedbackInput', () => {
       [{}, 'a object'],
     ]
     for (const [rating, text] of shown) {
-      const error = errorOf(() => validateFeedbackInput({ rating }))
+      const error = thrownBy(() => validateFeedbackInput({ rating }), ValidationError)
       expect(error.message).toBe(`feedback rating must be 'up', 'down' or null, got ${text}`)
       expect(error.field).toBe('rating')
     }
     for (const input of [null, [], 'up']) {
-      const error = errorOf(() => validateFeedbackInput(input))
+      const error = thrownBy(() => validateFeedbackInput(input), ValidationError)
       expect(error.message).toBe('feedback must be an object')
       expect(error.field).toBe('feedback')
     }
@@ -198,7 +201,7 @@ describe('validatePromptMetadata', () => {
       ],
     ]
     for (const [input, field, message] of cases) {
-      const error = errorOf(() => validatePromptMetadata(input))
+      const error = thrownBy(() => validatePromptMetadata(input), ValidationError)
       expect(error.message).toBe(message)
       expect(error.field).toBe(field)
     }
@@ -210,8 +213,8 @@ describe('validatePromptMetadata', () => {
 describe('validateModelId and validateSystemPrompt', () => {
   it('a model id is a short string without NUL or lone surrogates', () => {
     expect(validateModelId('us.anthropic.claude')).toBe('us.anthropic.claude')
-    expect(errorOf(() => validateModelId(3)).message).toBe('model must be a string')
-    expect(errorOf(() => validateModelId('m\ud800')).field).toBe('model')
+    expect(thrownBy(() => validateModelId(3), ValidationError).message).toBe('model must be a string')
+    expect(thrownBy(() => validateModelId('m\ud800'), ValidationError).field).toBe('model')
   })
 
   it('a system prompt is a string or JSON content blocks, within the size limit', () => {
@@ -221,23 +224,24 @@ describe('validateModelId and validateSystemPrompt', () => {
     expect(copy).toEqual(blocks)
     expect(copy).not.toBe(blocks)
     expect(validateSystemPrompt('x'.repeat(MAX_SYSTEM_PROMPT_BYTES))).toHaveLength(MAX_SYSTEM_PROMPT_BYTES)
-    expect(errorOf(() => validateSystemPrompt('x'.repeat(MAX_SYSTEM_PROMPT_BYTES + 1))).message).toBe(
+    expect(thrownBy(() => validateSystemPrompt('x'.repeat(MAX_SYSTEM_PROMPT_BYTES + 1)), ValidationError).message).toBe(
       'systemPrompt is longer than 262144 characters',
     )
     // [{"text":"…"}] is 13 bytes of JSON around the text.
     expect(validateSystemPrompt([{ text: 'x'.repeat(MAX_SYSTEM_PROMPT_BYTES - 13) }])).toHaveLength(1)
-    expect(errorOf(() => validateSystemPrompt([{ text: 'x'.repeat(MAX_SYSTEM_PROMPT_BYTES - 12) }])).message).toBe(
-      'systemPrompt is larger than 262144 bytes',
-    )
-    expect(errorOf(() => validateSystemPrompt(5)).message).toBe(
+    expect(
+      thrownBy(() => validateSystemPrompt([{ text: 'x'.repeat(MAX_SYSTEM_PROMPT_BYTES - 12) }]), ValidationError)
+        .message,
+    ).toBe('systemPrompt is larger than 262144 bytes')
+    expect(thrownBy(() => validateSystemPrompt(5), ValidationError).message).toBe(
       'systemPrompt must be a string or an array of content blocks',
     )
     const cyclic: unknown[] = []
     cyclic.push(cyclic)
-    const error = errorOf(() => validateSystemPrompt(cyclic))
+    const error = thrownBy(() => validateSystemPrompt(cyclic), ValidationError)
     expect(error.message).toBe('systemPrompt is not JSON-serialisable')
     expect(error.cause).toBeInstanceOf(TypeError)
-    expect(errorOf(() => validateSystemPrompt('x\udfff')).field).toBe('systemPrompt')
-    expect(errorOf(() => validateSystemPrompt([{ text: 'x\udfff' }])).field).toBe('systemPrompt')
+    expect(thrownBy(() => validateSystemPrompt('x\udfff'), ValidationError).field).toBe('systemPrompt')
+    expect(thrownBy(() => validateSystemPrompt([{ text: 'x\udfff' }]), ValidationError).field).toBe('systemPrompt')
   })
 })

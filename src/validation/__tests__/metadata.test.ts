@@ -7,17 +7,7 @@ import {
   validateMetadataUpdate,
   validateMetadataValue,
 } from '../metadata.js'
-
-/** The ValidationError thrown by `run`. */
-function errorOf(run: () => unknown): ValidationError {
-  try {
-    run()
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError)
-    return error as ValidationError
-  }
-  throw new Error('expected a ValidationError, nothing was thrown')
-}
+import { thrownBy } from '../../../test/support/thrown.js'
 
 const nest = (leaf: unknown, levels: number): unknown => (levels === 0 ? leaf : { n: nest(leaf, levels - 1) })
 
@@ -42,7 +32,7 @@ describe('validateMetadataKey', () => {
       ['x'.repeat(METADATA_LIMITS.maxSegmentLength + 1), /segments are limited to 256 characters/],
     ]
     for (const [key, message] of cases) {
-      const error = errorOf(() => validateMetadataKey(key))
+      const error = thrownBy(() => validateMetadataKey(key), ValidationError)
       expect(error.message, JSON.stringify(key)).toMatch(message)
       expect(error.field).toBe(key)
     }
@@ -54,24 +44,26 @@ describe('validateMetadataKey', () => {
     expect(validateMetadataKey(longest).segments).toEqual([longest])
     const deepest = Array.from({ length: METADATA_LIMITS.maxDepth }, (_, i) => `s${i}`).join('.')
     expect(validateMetadataKey(deepest).segments).toHaveLength(METADATA_LIMITS.maxDepth)
-    expect(errorOf(() => validateMetadataKey(`${deepest}.more`)).message).toMatch(/nested deeper than 10 levels/)
+    expect(thrownBy(() => validateMetadataKey(`${deepest}.more`), ValidationError).message).toMatch(
+      /nested deeper than 10 levels/,
+    )
   })
 
   it('shortens very long keys in messages', () => {
     const key = `${'k'.repeat(100)}.$x`
-    const error = errorOf(() => validateMetadataKey(key))
+    const error = thrownBy(() => validateMetadataKey(key), ValidationError)
     expect(error.message).toContain(`"${'k'.repeat(80)}…"`)
     expect(error.message).not.toContain('k'.repeat(81))
     expect(error.field).toBe(key)
   })
 
   it('refuses keys that are not strings, naming their kind', () => {
-    expect(errorOf(() => validateMetadataKey(5)).field).toBe('5')
-    expect(errorOf(() => validateMetadataKey(true)).field).toBe('true')
-    expect(errorOf(() => validateMetadataKey(undefined)).field).toBe('undefined')
-    expect(errorOf(() => validateMetadataKey(null)).message).toMatch(/keys must be strings, got null/)
-    expect(errorOf(() => validateMetadataKey(null)).field).toBe('object')
-    expect(errorOf(() => validateMetadataKey({})).message).toMatch(/got object/)
+    expect(thrownBy(() => validateMetadataKey(5), ValidationError).field).toBe('5')
+    expect(thrownBy(() => validateMetadataKey(true), ValidationError).field).toBe('true')
+    expect(thrownBy(() => validateMetadataKey(undefined), ValidationError).field).toBe('undefined')
+    expect(thrownBy(() => validateMetadataKey(null), ValidationError).message).toMatch(/keys must be strings, got null/)
+    expect(thrownBy(() => validateMetadataKey(null), ValidationError).field).toBe('object')
+    expect(thrownBy(() => validateMetadataKey({}), ValidationError).message).toMatch(/got object/)
   })
 })
 
@@ -116,13 +108,15 @@ describe('validateMetadataValue', () => {
       [JSON.parse('{"__proto__": 1}'), 'k.__proto__', /'__proto__' is not allowed/],
     ]
     for (const [value, field, message] of cases) {
-      const error = errorOf(() => validateMetadataValue(value, 'k'))
+      const error = thrownBy(() => validateMetadataValue(value, 'k'), ValidationError)
       expect(error.message, field).toMatch(message)
       expect(error.field).toBe(field)
     }
     const unnamed = Object.create({}) as object
     Object.defineProperty(unnamed, 'constructor', { value: undefined })
-    expect(errorOf(() => validateMetadataValue(unnamed, 'k')).message).toMatch(/"k": a object is not JSON-serialisable/)
+    expect(thrownBy(() => validateMetadataValue(unnamed, 'k'), ValidationError).message).toMatch(
+      /"k": a object is not JSON-serialisable/,
+    )
   })
 
   it('accepts nesting up to the depth limit, counting the key path; one level more is refused', () => {
@@ -130,9 +124,9 @@ describe('validateMetadataValue', () => {
     expect(validateMetadataValue(nest(1, METADATA_LIMITS.maxDepth - 1), 'k')).toEqual(
       nest(1, METADATA_LIMITS.maxDepth - 1),
     )
-    expect(errorOf(() => validateMetadataValue(nest(1, METADATA_LIMITS.maxDepth), 'k')).message).toMatch(
-      /nested deeper than 10 levels/,
-    )
+    expect(
+      thrownBy(() => validateMetadataValue(nest(1, METADATA_LIMITS.maxDepth), 'k'), ValidationError).message,
+    ).toMatch(/nested deeper than 10 levels/)
     expect(validateMetadataValue(nest(1, 5), 'k', 5)).toEqual(nest(1, 5))
     expect(() => validateMetadataValue(nest(1, 6), 'k', 5)).toThrow(/deeper/)
     expect(() => validateMetadataValue([[[1]]], 'k', 8)).toThrow(/deeper/)
@@ -143,10 +137,12 @@ describe('validateMetadataValue', () => {
     expect(validateMetadataValue({ a: shared, b: shared }, 'k')).toEqual({ a: { x: 1 }, b: { x: 1 } })
     const cyclic: Record<string, unknown> = {}
     cyclic.self = cyclic
-    expect(errorOf(() => validateMetadataValue(cyclic, 'k')).message).toMatch(/"k\.self": circular reference/)
+    expect(thrownBy(() => validateMetadataValue(cyclic, 'k'), ValidationError).message).toMatch(
+      /"k\.self": circular reference/,
+    )
     const list: unknown[] = []
     list.push(list)
-    expect(errorOf(() => validateMetadataValue(list, 'k')).field).toBe('k[0]')
+    expect(thrownBy(() => validateMetadataValue(list, 'k'), ValidationError).field).toBe('k[0]')
   })
 })
 
@@ -170,30 +166,33 @@ describe('validateMetadataUpdate', () => {
 
   it('refuses anything but a plain object', () => {
     for (const input of [null, [], 'x', 1, new Map()]) {
-      const error = errorOf(() => validateMetadataUpdate(input))
+      const error = thrownBy(() => validateMetadataUpdate(input), ValidationError)
       expect(error.message).toBe('metadata must be a plain object')
       expect(error.field).toBe('metadata')
     }
   })
 
   it('refuses overlapping keys, whichever comes first', () => {
-    expect(errorOf(() => validateMetadataUpdate({ a: 1, 'a.b': 2 })).message).toBe(
+    expect(thrownBy(() => validateMetadataUpdate({ a: 1, 'a.b': 2 }), ValidationError).message).toBe(
       'metadata keys "a" and "a.b" overlap',
     )
-    expect(errorOf(() => validateMetadataUpdate({ 'a.b.c': 2, 'a.b': 1 })).field).toBe('a.b.c')
+    expect(thrownBy(() => validateMetadataUpdate({ 'a.b.c': 2, 'a.b': 1 }), ValidationError).field).toBe('a.b.c')
     expect(validateMetadataUpdate({ a: 1, ab: 2, 'b.a': 3 }).entries).toHaveLength(3)
   })
 
   it('limits keys per call and bytes per update, at the exact limits', () => {
     const keys = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 1]))
     expect(validateMetadataUpdate(keys(METADATA_LIMITS.maxKeysPerCall)).entries).toHaveLength(200)
-    expect(errorOf(() => validateMetadataUpdate(keys(METADATA_LIMITS.maxKeysPerCall + 1))).message).toBe(
-      'an update may set at most 200 metadata keys, got 201',
-    )
+    expect(
+      thrownBy(() => validateMetadataUpdate(keys(METADATA_LIMITS.maxKeysPerCall + 1)), ValidationError).message,
+    ).toBe('an update may set at most 200 metadata keys, got 201')
     // {"k":"…"} is 8 bytes of JSON around the text.
     const fits = { k: 'x'.repeat(METADATA_LIMITS.maxUpdateBytes - 8) }
     expect(validateMetadataUpdate(fits).bytes).toBe(METADATA_LIMITS.maxUpdateBytes)
-    const error = errorOf(() => validateMetadataUpdate({ k: 'x'.repeat(METADATA_LIMITS.maxUpdateBytes - 7) }))
+    const error = thrownBy(
+      () => validateMetadataUpdate({ k: 'x'.repeat(METADATA_LIMITS.maxUpdateBytes - 7) }),
+      ValidationError,
+    )
     expect(error.message).toBe('metadata update is 65537 bytes as JSON; at most 65536 are accepted per call')
     expect(error.field).toBe('metadata')
   })
@@ -206,13 +205,15 @@ describe('validateMetadataKeys', () => {
   })
 
   it('refuses non-arrays and too many keys, naming the argument', () => {
-    const error = errorOf(() => validateMetadataKeys('a', 'keys'))
+    const error = thrownBy(() => validateMetadataKeys('a', 'keys'), ValidationError)
     expect(error.message).toBe('keys must be an array of strings')
     expect(error.field).toBe('keys')
-    expect(errorOf(() => validateMetadataKeys({}, 'fields')).field).toBe('fields')
+    expect(thrownBy(() => validateMetadataKeys({}, 'fields'), ValidationError).field).toBe('fields')
     const many = Array.from({ length: METADATA_LIMITS.maxKeysPerCall + 1 }, (_, i) => `k${i}`)
     expect(validateMetadataKeys(many.slice(1))).toHaveLength(200)
-    expect(errorOf(() => validateMetadataKeys(many)).message).toBe('at most 200 metadata keys per call, got 201')
-    expect(errorOf(() => validateMetadataKeys(['ok', '$bad'])).field).toBe('$bad')
+    expect(thrownBy(() => validateMetadataKeys(many), ValidationError).message).toBe(
+      'at most 200 metadata keys per call, got 201',
+    )
+    expect(thrownBy(() => validateMetadataKeys(['ok', '$bad']), ValidationError).field).toBe('$bad')
   })
 })

@@ -7,6 +7,7 @@ import { encodeValue } from '../../encoding.js'
 import { isSealed, open, seal, SEALED_SUBTYPE } from '../cipher.js'
 import { createLocalKeyProvider } from '../key-provider.js'
 import { openMetadata, sealMetadataValue } from '../sealed-metadata.js'
+import { thrownBy } from '../../../../test/support/thrown.js'
 
 const key = randomBytes(32)
 const here = { sessionId: 's-1', place: 'messages/agent/0/content' }
@@ -68,15 +69,7 @@ describe('seal / open', () => {
 
   it('says which session and which value could not be read, and why', () => {
     const sealed = seal(key, 'secret', here)
-    const failure = (run: () => unknown): DecryptionError => {
-      try {
-        run()
-      } catch (error) {
-        expect(error).toBeInstanceOf(DecryptionError)
-        return error as DecryptionError
-      }
-      throw new Error('expected a DecryptionError')
-    }
+    const failure = (run: () => unknown) => thrownBy(run, DecryptionError)
     expect(failure(() => open(null, sealed, here)).message).toBe(
       "session 's-1': messages/agent/0/content is encrypted and no data key is available " +
         '(the key was destroyed, or encryption is not configured)',
