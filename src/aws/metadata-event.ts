@@ -9,6 +9,7 @@
  */
 import { ConfigurationError } from '../errors.js'
 import type { Metadata, MetadataValue } from '../model/types.js'
+import { defineOwn } from '../model/objects.js'
 
 /** The `event` value and attribute of every metadata message. */
 export const METADATA_EVENT_NAME = 'metadata_update'
@@ -77,11 +78,6 @@ export function deletedKeysAsNull(keys: readonly string[]): Metadata {
   const result: Metadata = {}
   for (const key of keys) defineOwn(result, key, null)
   return result
-}
-
-/** Sets an own property even for the key `__proto__`, which plain assignment would treat as the prototype. */
-function defineOwn(target: Metadata, key: string, value: MetadataValue): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }
 
 /**

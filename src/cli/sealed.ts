@@ -4,12 +4,13 @@
  * a marker: `{ "$encrypted": true }` in JSON, `[encrypted]` in text. The ciphertext itself (bytes,
  * base64) is never printed or served.
  *
- * Sealed values must be replaced in the stored form, before the library's decoder runs: the decoder
- * turns every Binary into bytes or base64, after which a ciphertext can no longer be told apart.
+ * The library's decoder leaves a sealed value as it is stored (a Binary of the sealed subtype), so
+ * the marker can replace it before or after decoding; `decodeForDisplay` does both steps at once.
  */
 import { Binary } from 'mongodb'
 import { decodeValue, type DecodeOptions } from '../storage/encoding.js'
 import { isSealed } from '../storage/crypto/cipher.js'
+import { defineOwn, isPlainObject } from '../model/objects.js'
 
 /** What a sealed value becomes in JSON output and in the viewer's API. */
 export interface EncryptedValue {
@@ -32,12 +33,6 @@ export function isEncryptedValue(value: unknown): value is EncryptedValue {
     Object.keys(value).length === 1 &&
     (value as Record<string, unknown>).$encrypted === true
   )
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const prototype = Object.getPrototypeOf(value) as unknown
-  return prototype === Object.prototype || prototype === null
 }
 
 /**
@@ -68,7 +63,7 @@ function redact(value: unknown): unknown {
       const next = redact(item)
       if (next !== item) {
         out ??= copy(value)
-        Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true })
+        defineOwn(out, key, next)
       }
     }
     return out ?? value
@@ -79,7 +74,7 @@ function redact(value: unknown): unknown {
 function copy(value: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(value)) {
-    Object.defineProperty(out, key, { value: value[key], enumerable: true, writable: true, configurable: true })
+    defineOwn(out, key, value[key])
   }
   return out
 }

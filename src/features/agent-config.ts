@@ -19,6 +19,7 @@ import { isExpired, NO_EXPIRY, type ExpiryPolicy } from '../storage/retention.js
 import { agentField, type AgentStateDocument } from '../storage/schema.js'
 import { isSealed, open } from '../storage/crypto/cipher.js'
 import type { SessionCrypto } from '../storage/crypto/session-crypto.js'
+import { DATA_KEY_FIELD } from '../storage/crypto/session-key.js'
 import {
   validateModelId,
   validatePromptMetadata,
@@ -26,6 +27,7 @@ import {
   type PromptMetadata,
 } from '../validation/agent-config.js'
 import { validateIdentifier } from '../validation/identifiers.js'
+import { agentPlace } from '../storage/agent-store.js'
 
 export type { PromptMetadata }
 
@@ -46,26 +48,46 @@ type PromptCrypto = SessionCrypto | null | undefined
 const PROMPT_EXTRA = 'extra'
 
 function promptPlace(agentId: string, field = SYSTEM_PROMPT): string {
-  return `agents/${agentId}/${field}`
+  return agentPlace(agentId, field)
 }
 
+/** A data key and what seals with it; `null`: no encryption. */
+type Sealer = { crypto: SessionCrypto; key: Buffer } | null
+
 /** The stored form of a system prompt, sealed when encrypting. */
-async function storedPrompt(
-  crypto: PromptCrypto,
-  agentId: string,
-  prompt: string | unknown[] | null,
-): Promise<unknown> {
+function storedPrompt(sealer: Sealer, agentId: string, prompt: string | unknown[] | null): unknown {
   const encoded = encodeValue(prompt)
-  return crypto ? crypto.seal(await crypto.writeKey(), encoded, promptPlace(agentId)) : encoded
+  return sealer ? sealer.crypto.seal(sealer.key, encoded, promptPlace(agentId)) : encoded
 }
 
 /** The stored form of prompt metadata, its `extra` sealed when encrypting. */
-async function storedPromptMetadata(crypto: PromptCrypto, agentId: string, pm: PromptMetadata): Promise<Document> {
+function storedPromptMetadata(sealer: Sealer, agentId: string, pm: PromptMetadata): Document {
   const doc = promptMetadataToDoc(pm)
-  if (crypto && doc[PROMPT_EXTRA] !== undefined) {
-    doc[PROMPT_EXTRA] = crypto.seal(await crypto.writeKey(), doc[PROMPT_EXTRA], promptPlace(agentId, PROMPT_EXTRA))
+  if (sealer && doc[PROMPT_EXTRA] !== undefined) {
+    doc[PROMPT_EXTRA] = sealer.crypto.seal(sealer.key, doc[PROMPT_EXTRA], promptPlace(agentId, PROMPT_EXTRA))
   }
   return doc
+}
+
+/**
+ * With encryption, the key to seal an existing agent's configuration with, from one read. An unknown
+ * session or agent is a `NotFoundError` here, before a key is asked for (asking creates a missing
+ * session).
+ */
+async function agentSealer(
+  collections: SessionCollections,
+  sessionId: string,
+  agentId: string,
+  crypto: PromptCrypto,
+): Promise<Sealer> {
+  if (!crypto) return null
+  const doc = await collections.sessions.findOne(
+    { _id: sessionId },
+    { projection: { [agentField(agentId, AGENT_EXISTS_FIELD)]: 1, [DATA_KEY_FIELD]: 1 } },
+  )
+  if (!doc) throw new NotFoundError('session', sessionId)
+  if (doc.agents?.[agentId]?.[AGENT_EXISTS_FIELD] === undefined) throw new NotFoundError('agent', agentId)
+  return { crypto, key: await crypto.writeKey(doc) }
 }
 
 /**
@@ -233,14 +255,10 @@ export async function storeAgentConfigUpdate(
   if (update.model !== undefined) set[agentField(agentId, 'config.model')] = validateModelId(update.model)
   const prompt = update.systemPrompt === undefined ? undefined : validateSystemPrompt(update.systemPrompt)
   const pm = update.promptMetadata === undefined ? undefined : validatePromptMetadata(update.promptMetadata)
-  // Sealing asks for the session's key, which would create a missing session: an unknown session or
-  // agent is reported first, as without encryption.
-  if (crypto && (prompt !== undefined || pm !== undefined))
-    await loadAgentConfig(collections, sessionId, agentId, crypto)
-  if (pm !== undefined) {
-    set[agentField(agentId, 'config.prompt_metadata')] = await storedPromptMetadata(crypto, agentId, pm)
-  }
-  if (prompt !== undefined) set[agentField(agentId, SYSTEM_PROMPT)] = await storedPrompt(crypto, agentId, prompt)
+  const sealer =
+    prompt !== undefined || pm !== undefined ? await agentSealer(collections, sessionId, agentId, crypto) : null
+  if (pm !== undefined) set[agentField(agentId, 'config.prompt_metadata')] = storedPromptMetadata(sealer, agentId, pm)
+  if (prompt !== undefined) set[agentField(agentId, SYSTEM_PROMPT)] = storedPrompt(sealer, agentId, prompt)
   if (Object.keys(set).length === 0) return loadAgentConfig(collections, sessionId, agentId, crypto)
   return writeConfig(collections, sessionId, agentId, set, crypto)
 }
@@ -255,9 +273,7 @@ export async function storePromptMetadata(
 ): Promise<AgentConfig> {
   validateIdentifier(agentId, 'agentId')
   const valid = validatePromptMetadata(promptMetadata)
-  // As in `storeAgentConfigUpdate`: an unknown session or agent is reported before a key is asked for.
-  if (crypto) await loadAgentConfig(collections, sessionId, agentId, crypto)
-  const doc = await storedPromptMetadata(crypto, agentId, valid)
+  const doc = storedPromptMetadata(await agentSealer(collections, sessionId, agentId, crypto), agentId, valid)
   return writeConfig(collections, sessionId, agentId, { [agentField(agentId, 'config.prompt_metadata')]: doc }, crypto)
 }
 
@@ -381,7 +397,7 @@ export async function captureAgentConfig(
 ): Promise<CaptureOutcome> {
   const fingerprint = configFingerprint(model, systemPrompt)
   try {
-    const prompt = await storedPrompt(crypto, agentId, systemPrompt)
+    const prompt = storedPrompt(crypto ? { crypto, key: await crypto.writeKey() } : null, agentId, systemPrompt)
     const result = await collections.sessions.updateOne(
       {
         _id: sessionId,

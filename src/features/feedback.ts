@@ -11,7 +11,7 @@
 import type { Document } from 'mongodb'
 import { StorageOperationError, ValidationError } from '../errors.js'
 import type { HookCall } from '../hooks/compose.js'
-import { outboxPlace, toOutboxEntry } from '../notifications/outbox.js'
+import { toOutboxEntry } from '../notifications/outbox.js'
 import type { Feedback, FeedbackRating } from '../model/types.js'
 import { describeError, log } from '../logging.js'
 import type { SessionCollections } from '../storage/collections.js'
@@ -120,11 +120,8 @@ export async function storeFeedback(ctx: FeedbackContext, input: unknown, call: 
   if (!ctx.crypto) await assertNotEncrypted(ctx)
   const now = ctx.expiry.now()
   const pending = call.takePending()
-  const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification))) : []
+  const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification, { sealWith: key }))) : []
   const id = uuidv7()
-  if (key && ctx.crypto) {
-    for (const entry of entries) entry.payload = ctx.crypto.seal(key, entry.payload, outboxPlace(entry.event_id))
-  }
   const doc: FeedbackDocument = {
     _id: id,
     session_id: ctx.sessionId,

@@ -12,6 +12,7 @@ import { z } from 'zod'
 import { MongoSessionError, ValidationError } from '../errors.js'
 import type { Metadata } from '../model/types.js'
 import { validateMetadataKey } from '../validation/metadata.js'
+import { defineOwn } from '../model/objects.js'
 
 /** Options of `getMetadataTool()`. */
 export interface MetadataToolOptions {
@@ -92,7 +93,7 @@ function filterAllowed(metadata: Metadata, allowed: readonly string[] | undefine
       }
       value = (value as Record<string, unknown>)[segment]
     }
-    if (found) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+    if (found) defineOwn(out, key, value)
   }
   return out
 }

@@ -32,7 +32,7 @@ import { expiryFields, isExpired, upsertLiveSession, type ExpiryPolicy } from '.
 import { hasSealedMetadata, openMetadata, sealMetadataValue } from '../storage/crypto/sealed-metadata.js'
 import { KEY_PROJECTION, type SessionCrypto } from '../storage/crypto/session-crypto.js'
 import { assertWritableWithoutKey, DATA_KEY_FIELD } from '../storage/crypto/session-key.js'
-import { outboxPlace } from '../notifications/outbox.js'
+import { defineOwn } from '../model/objects.js'
 
 /** What the metadata operations need to know about their session. */
 export interface MetadataContext {
@@ -112,7 +112,7 @@ function simulateUpdate(current: Metadata, entries: ReturnType<typeof validateMe
       const child = Object.prototype.hasOwnProperty.call(target, segment) ? target[segment] : undefined
       if (child === undefined || child === null) {
         const created: Record<string, unknown> = {}
-        Object.defineProperty(target, segment, { value: created, enumerable: true, writable: true, configurable: true })
+        defineOwn(target, segment, created)
         target = created
       } else if (typeof child === 'object' && !Array.isArray(child) && !(child instanceof Date)) {
         target = child as Record<string, unknown>
@@ -125,7 +125,7 @@ function simulateUpdate(current: Metadata, entries: ReturnType<typeof validateMe
       }
     }
     const last = path.segments[path.segments.length - 1]!
-    Object.defineProperty(target, last, { value, enumerable: true, writable: true, configurable: true })
+    defineOwn(target, last, value)
   }
   return Buffer.byteLength(JSON.stringify(next), 'utf8')
 }
@@ -168,11 +168,8 @@ async function upsertSession(
  */
 async function outboxPush(ctx: MetadataContext, call: HookCall, key: () => Promise<Buffer | null>) {
   const pending = call.takePending()
-  const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification))) : []
-  const sealWith = entries.length > 0 && ctx.crypto ? await key() : null
-  if (sealWith && ctx.crypto) {
-    for (const entry of entries) entry.payload = ctx.crypto.seal(sealWith, entry.payload, outboxPlace(entry.event_id))
-  }
+  const sealWith = ctx.durable && pending.length > 0 && ctx.crypto ? await key() : null
+  const entries = ctx.durable ? pending.map((p) => (p.entry = toOutboxEntry(p.notification, { sealWith }))) : []
   return { pending, push: entries.length > 0 ? { $push: { outbox: { $each: entries } } } : {} }
 }
 
@@ -291,7 +288,7 @@ export async function loadMetadata(
   for (const path of paths) {
     const { found, value } = lookup(metadata, path.segments)
     if (found) {
-      Object.defineProperty(out, path.key, { value, enumerable: true, writable: true, configurable: true })
+      defineOwn(out, path.key, value)
     }
   }
   return out

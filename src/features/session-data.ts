@@ -240,7 +240,7 @@ export class SessionData {
 
   /** Feedback of this session, oldest first, keyset-paged (`limit` 1–500, default 50). */
   async getFeedbacks(options: FeedbackPageOptions = {}): Promise<FeedbackPage> {
-    if (await this.#expired()) return { items: [], nextCursor: null }
+    if (await this.isExpired()) return { items: [], nextCursor: null }
     return loadFeedbackPage(this.collections, this.sessionId, options, this.crypto ?? null)
   }
 
@@ -283,7 +283,7 @@ export class SessionData {
   async getGuardrailEvents(
     options: { limit?: number; cursor?: string | null; agentId?: string } = {},
   ): Promise<GuardrailEventPage> {
-    if (await this.#expired()) return { items: [], nextCursor: null }
+    if (await this.isExpired()) return { items: [], nextCursor: null }
     return loadGuardrailEvents(this.collections, this.sessionId, options, this.crypto ?? null)
   }
 
@@ -291,7 +291,7 @@ export class SessionData {
    * With retention: whether the session is expired now (one read of the session document). Without,
    * never asked: reads of documents outside the session document cost no extra command.
    */
-  async #expired(): Promise<boolean> {
+  async isExpired(): Promise<boolean> {
     if (this.expiry.expireAfterMs === null) return false
     const doc = await this.collections.sessions.findOne({ _id: this.sessionId }, { projection: { expires_at: 1 } })
     return isExpired(doc, this.expiry.now())

@@ -14,7 +14,7 @@
  */
 import type { Binary, Collection, Document, Filter, UpdateFilter } from 'mongodb'
 import { MongoSessionError } from '../errors.js'
-import { isSealed, open } from '../storage/crypto/cipher.js'
+import { isSealed, open, seal } from '../storage/crypto/cipher.js'
 import { decodeValue, encodeValue } from '../storage/encoding.js'
 import type { Notification } from '../model/types.js'
 
@@ -65,19 +65,22 @@ export class OutboxEntryError extends MongoSessionError {
 
 /**
  * The entry to store for `notification`, in the same update as the change (`$push: { outbox: entry }`).
- * `relayDelayMs` sets `due_at` (default {@link DEFAULT_RELAY_DELAY_MS} after creation).
+ * `relayDelayMs` sets `due_at` (default {@link DEFAULT_RELAY_DELAY_MS} after creation). With
+ * `sealWith` (the data key of an encrypted session) the payload is sealed: it quotes user content.
  */
 export function toOutboxEntry(
   notification: Notification,
-  options: { relayDelayMs?: number } = {},
+  options: { relayDelayMs?: number; sealWith?: Buffer | null } = {},
 ): OutboxEntryDocument {
   const createdAt = new Date(notification.createdAt.getTime())
+  const payload = encodeValue(notification.payload) as Document
+  const place = { sessionId: notification.sessionId, place: outboxPlace(notification.eventId) }
   return {
     event_id: notification.eventId,
     session_id: notification.sessionId,
     channel: notification.channel,
     target: notification.target,
-    payload: encodeValue(notification.payload) as Document,
+    payload: options.sealWith ? seal(options.sealWith, payload, place) : payload,
     created_at: createdAt,
     due_at: new Date(createdAt.getTime() + (options.relayDelayMs ?? DEFAULT_RELAY_DELAY_MS)),
   }

@@ -23,7 +23,6 @@ import { SessionKey } from '../storage/crypto/session-key.js'
 import { DEFAULT_DATABASE_NAME, ensureIndexes, expiryIndexes, type SessionCollections } from '../storage/collections.js'
 import { outsideDeadline, runWithDeadline, untilAborted } from '../storage/deadline.js'
 import { wrapDriverError } from '../storage/driver-errors.js'
-import { isExpired } from '../storage/retention.js'
 import { validateSnapshotId } from '../storage/snapshot-store.js'
 import { validateIdentifier } from '../validation/identifiers.js'
 import { uuidv7 } from '../model/ids.js'
@@ -322,7 +321,7 @@ export class MongoDBSessionManager extends SessionManager {
     // Graph/Swarm state and immutable snapshots live outside the session document: one more read
     // (with retention only) keeps an expired session's absent there too.
     const outside = !isAgentTarget(params.target) || params.snapshotId !== undefined
-    if (outside && (await this.#isExpired())) return false
+    if (outside && (await this.#data.isExpired())) return false
     if (!isAgentTarget(params.target)) {
       return super.restoreSnapshot(params as { target: Graph | Swarm; state?: MultiAgentState; snapshotId?: string })
     }
@@ -355,7 +354,7 @@ export class MongoDBSessionManager extends SessionManager {
   }): Promise<string[]> {
     return this.#call('listSnapshotIds', async () => {
       const agentId = validateIdentifier(params.target.id, 'agent id')
-      if (await this.#isExpired()) return []
+      if (await this.#data.isExpired()) return []
       return this.#r.snapshotStorage.listSnapshotIds({
         location: { sessionId: this.sessionId, scope: 'agent', scopeId: agentId },
         ...(params.limit !== undefined && { limit: params.limit }),
@@ -390,13 +389,6 @@ export class MongoDBSessionManager extends SessionManager {
 
   get #expiring(): boolean {
     return this.#r.expiry.expireAfterMs !== null
-  }
-
-  /** With retention: whether the session is expired now (without: never asked, `false`). */
-  async #isExpired(): Promise<boolean> {
-    if (!this.#expiring) return false
-    const doc = await this.#r.collections.sessions.findOne({ _id: this.sessionId }, { projection: { expires_at: 1 } })
-    return isExpired(doc, this.#r.expiry.now())
   }
 
   #saveLatest(agent: LocalAgent, extras?: SaveExtras): Promise<SaveResult> {

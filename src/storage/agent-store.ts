@@ -124,6 +124,14 @@ export interface LoadedAgent {
   agentFieldsFingerprint: string | null
 }
 
+/**
+ * Where a sealed field of an agent's entry lives (`field` relative to `agents.<id>.`): part of its
+ * authenticated data, so every reader and writer of the field must name it the same way.
+ */
+export function agentPlace(agentId: string, field: string): string {
+  return `agents/${agentId}/${field}`
+}
+
 export class AgentStore {
   readonly #options: AgentStoreOptions
   readonly #states = new Map<string, AgentPersistState>()
@@ -461,11 +469,11 @@ export class AgentStore {
   }
 
   #seal(key: Buffer | null, value: unknown, agentId: string, field: string): unknown {
-    return key ? seal(key, value, { sessionId: this.#options.sessionId, place: `agents/${agentId}/${field}` }) : value
+    return key ? seal(key, value, { sessionId: this.#options.sessionId, place: agentPlace(agentId, field) }) : value
   }
 
   #open(key: Buffer | null, value: unknown, agentId: string, field: string): unknown {
-    return open(key, value, { sessionId: this.#options.sessionId, place: `agents/${agentId}/${field}` })
+    return open(key, value, { sessionId: this.#options.sessionId, place: agentPlace(agentId, field) })
   }
 
   /** The sequence number of the stored message with `trackingId` (the latest one), if this manager knows it. */

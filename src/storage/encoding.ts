@@ -26,6 +26,7 @@
 import { Binary } from 'mongodb'
 import { hasLoneSurrogate, LONE_SURROGATE } from '../validation/text.js'
 import { isSealed } from './crypto/cipher.js'
+import { defineOwn } from '../model/objects.js'
 
 /** Depth (objects and arrays) kept as native BSON; deeper subtrees are stored as JSON text. */
 export const MAX_NATIVE_DEPTH = 40
@@ -145,9 +146,4 @@ function decode(value: unknown, binary: 'bytes' | 'base64'): unknown {
     defineOwn(out, unescapeKey(key), decode(record[key], binary))
   }
   return out
-}
-
-/** Sets an own property even for the key "__proto__", which plain assignment would treat as the prototype. */
-function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
 }

@@ -49,7 +49,9 @@ export function attachGuardrailAudit(agent: LocalAgent, options: GuardrailAuditO
           const lastUser = [...event.agent.messages].reverse().find((m) => m.role === 'user')
           trackingId = lastUser?.trackingId ?? null
         }
-        const crypto = options.crypto
+        const policiesTriggered = extractPoliciesTriggered(call.trace)
+        // Only the policy summary is sealed: without one, no key (and no read) is needed.
+        const crypto = policiesTriggered === null ? undefined : options.crypto
         const seal = crypto ? { crypto, key: await crypto.writeKey() } : undefined
         const stored = await insertGuardrailEvent(
           collections,
@@ -60,7 +62,7 @@ export function attachGuardrailAudit(agent: LocalAgent, options: GuardrailAuditO
             messageSeq: trackingId === null ? null : options.seqOf(trackingId),
             action: traceAction(call.trace) ?? (redacted ? 'BLOCKED' : 'INTERVENED'),
             stopReason: stop?.stopReason ?? null,
-            policiesTriggered: extractPoliciesTriggered(call.trace),
+            policiesTriggered,
           },
           seal,
         )

@@ -15,6 +15,7 @@
 import { ValidationError } from '../errors.js'
 import type { Metadata, MetadataValue } from '../model/types.js'
 import { hasLoneSurrogate } from './text.js'
+import { isPlainObject } from '../model/objects.js'
 
 /** Limits applied to metadata. Exported so docs, tests and callers share one source of truth. */
 export const METADATA_LIMITS = {
@@ -101,11 +102,6 @@ export function validateMetadataKey(key: unknown): MetadataPath {
     )
   }
   return { key, segments }
-}
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
 }
 
 /**

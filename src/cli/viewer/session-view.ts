@@ -6,6 +6,7 @@
 import type { Document } from 'mongodb'
 import { loadAgents, type AgentSummary } from '../../features/agent-config.js'
 import { loadFeedbackPage } from '../../features/feedback.js'
+import { loadGuardrailEvents } from '../../features/guardrails.js'
 import { loadMetricsSummary, type MetricsSummary } from '../../features/metrics.js'
 import type { SessionCollections } from '../../storage/collections.js'
 import { displayFeedback, type DisplayFeedback } from '../queries/feedback.js'
@@ -118,20 +119,17 @@ async function loadNotifications(collections: SessionCollections, sessionId: str
   ]
 }
 
-async function loadGuardrailEvents(collections: SessionCollections, sessionId: string): Promise<GuardrailEventView[]> {
-  const docs = await collections.guardrailEvents
-    .find({ session_id: sessionId })
-    .sort({ session_id: 1, created_at: 1 })
-    .limit(MAX_ENTRIES)
-    .toArray()
-  return docs.map((doc) => ({
-    id: doc._id,
-    agentId: doc.agent_id,
-    action: doc.action,
-    stopReason: doc.stop_reason,
-    policiesTriggered: redactSealed(doc.policies_triggered as unknown) as GuardrailEventView['policiesTriggered'],
-    messageSeq: doc.message_seq,
-    createdAt: doc.created_at,
+async function guardrailEventViews(collections: SessionCollections, sessionId: string): Promise<GuardrailEventView[]> {
+  const page = await loadGuardrailEvents(collections, sessionId, { limit: MAX_ENTRIES })
+  return page.items.map((event) => ({
+    id: event.id,
+    agentId: event.agentId,
+    action: event.action,
+    stopReason: event.stopReason,
+    // Sealed in encrypted sessions: the viewer holds no key.
+    policiesTriggered: redactSealed(event.policiesTriggered as unknown) as GuardrailEventView['policiesTriggered'],
+    messageSeq: event.messageSeq,
+    createdAt: event.createdAt,
   }))
 }
 
@@ -144,7 +142,7 @@ export async function loadSessionView(collections: SessionCollections, sessionId
     loadAgents(collections, sessionId).then(redactSealed),
     loadFeedbackPage(collections, sessionId, { limit: MAX_ENTRIES }),
     loadMetricsSummary(collections, sessionId),
-    loadGuardrailEvents(collections, sessionId),
+    guardrailEventViews(collections, sessionId),
     loadNotifications(collections, sessionId),
   ])
   const messages: ViewMessage[] = []

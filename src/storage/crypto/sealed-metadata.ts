@@ -10,6 +10,7 @@
  * filter on them and their indexes serve.
  */
 import { isSealed, open, seal } from './cipher.js'
+import { defineOwn, isPlainObject } from '../../model/objects.js'
 
 /** What sealing one session's metadata needs. */
 export interface MetadataSealing {
@@ -24,12 +25,6 @@ function place(segments: readonly string[]): string {
   return `metadata/${segments.join('.')}`
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
-}
-
 function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
   return prefix.length <= path.length && prefix.every((segment, i) => path[i] === segment)
 }
@@ -40,12 +35,7 @@ export function sealMetadataValue(sealing: MetadataSealing, segments: readonly s
   if (isPlainObject(encoded)) {
     const out: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(encoded)) {
-      Object.defineProperty(out, key, {
-        value: sealMetadataValue(sealing, [...segments, key], value),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
+      defineOwn(out, key, sealMetadataValue(sealing, [...segments, key], value))
     }
     return out
   }
@@ -67,12 +57,7 @@ export function openMetadata(key: Buffer | null, sessionId: string, stored: unkn
   if (!isPlainObject(stored)) return stored
   const out: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(stored)) {
-    Object.defineProperty(out, name, {
-      value: openMetadata(key, sessionId, value, [...segments, name]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
+    defineOwn(out, name, openMetadata(key, sessionId, value, [...segments, name]))
   }
   return out
 }

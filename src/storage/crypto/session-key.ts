@@ -100,11 +100,7 @@ export class SessionKey {
     const stored = this.#stored(wrapped)
     return {
       fields: { [DATA_KEY_FIELD]: stored },
-      created: () => {
-        this.#key = Promise.resolve(plaintext)
-        this.#wrapped = wrapped.toString('base64')
-        this.#id = stored.id ?? null
-      },
+      created: () => this.#adopt(plaintext, wrapped, stored),
     }
   }
 
@@ -112,9 +108,7 @@ export class SessionKey {
   async forWrite(): Promise<Buffer> {
     const known = this.#key ? await this.#key : null
     if (known) return known
-    const read = await this.fromDocument(
-      await this.#sessions.findOne({ _id: this.#sessionId }, { projection: { [DATA_KEY_FIELD]: 1 } }),
-    )
+    const read = await this.reread()
     if (read) return read
     const { plaintext, wrapped } = await this.#provider.generateDataKey(this.#sessionId)
     const stored = this.#stored(wrapped)
@@ -123,15 +117,11 @@ export class SessionKey {
       { $set: { [DATA_KEY_FIELD]: stored } },
     )
     if (result.modifiedCount === 1) {
-      this.#key = Promise.resolve(plaintext)
-      this.#wrapped = wrapped.toString('base64')
-      this.#id = stored.id ?? null
+      this.#adopt(plaintext, wrapped, stored)
       return plaintext
     }
     // Another writer installed one first (or the session document is gone): use what is stored.
-    const again = await this.fromDocument(
-      await this.#sessions.findOne({ _id: this.#sessionId }, { projection: { [DATA_KEY_FIELD]: 1 } }),
-    )
+    const again = await this.reread()
     if (!again) throw new DecryptionError(`session '${this.#sessionId}': no data key could be stored`)
     return again
   }
@@ -150,6 +140,13 @@ export class SessionKey {
     return this.fromDocument(
       await this.#sessions.findOne({ _id: this.#sessionId }, { projection: { [DATA_KEY_FIELD]: 1 } }),
     )
+  }
+
+  /** Holds a key this manager generated and stored. */
+  #adopt(plaintext: Buffer, wrapped: Buffer, stored: StoredDataKey): void {
+    this.#key = Promise.resolve(plaintext)
+    this.#wrapped = wrapped.toString('base64')
+    this.#id = stored.id ?? null
   }
 
   #stored(wrapped: Buffer): StoredDataKey {
